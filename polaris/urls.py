@@ -1,0 +1,3 @@
+"""Mounts each SEP's URLs when it is in ACTIVE_SEPS."""
+
+urlpatterns: list = []
