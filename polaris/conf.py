@@ -60,6 +60,8 @@ DEFINITIONS: dict[str, Setting] = {
     "CALLBACK_REQUEST_DOMAIN_DENYLIST": Setting(_list, default=[]),
     "ADDITIVE_FEES_ENABLED": Setting(_bool, default=False),
     "INTERACTIVE_JWT_EXPIRATION": Setting(int, default=30),
+    # Secret for encrypting distribution seeds at rest; Django's SECRET_KEY when unset.
+    "SEED_ENCRYPTION_KEY": Setting(str),
 }
 
 

@@ -1,0 +1,17 @@
+"""Polaris' models. The payment engine adds its own tables in ``engine.py``."""
+
+from polaris.models.assets import Asset
+from polaris.models.history import AppendOnlyError, TransactionStatusChange
+from polaris.models.quotes import DeliveryMethod, ExchangePair, OffChainAsset, Quote
+from polaris.models.transactions import Transaction
+
+__all__ = [
+    "AppendOnlyError",
+    "Asset",
+    "DeliveryMethod",
+    "ExchangePair",
+    "OffChainAsset",
+    "Quote",
+    "Transaction",
+    "TransactionStatusChange",
+]
