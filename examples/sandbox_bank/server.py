@@ -38,9 +38,10 @@ async def _errors_and_settlement(request: web.Request, handler):
 
 
 async def _body(request: web.Request, required: set[str], optional: set[str] = frozenset()) -> dict:
-    """A JSON object with exactly the allowed keys: a typo in a field name is an error, not a silent default."""
+    """A JSON object with exactly the allowed keys: a typo in a field name is an error, not a silent default.
+    An empty body counts as {}, so body-less actions (close) need no "{}"."""
     try:
-        body = json.loads(await request.read() or b"null")
+        body = json.loads(await request.read() or b"{}")
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise BankError(400, "the body must be JSON")
     if not isinstance(body, dict):
