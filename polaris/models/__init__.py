@@ -1,6 +1,7 @@
 """Polaris' models. The payment engine adds its own tables in ``engine.py``."""
 
 from polaris.models.assets import Asset
+from polaris.models.auth import UsedChallenge
 from polaris.models.history import AppendOnlyError, TransactionStatusChange
 from polaris.models.quotes import DeliveryMethod, ExchangePair, OffChainAsset, Quote
 from polaris.models.transactions import Transaction
@@ -14,4 +15,5 @@ __all__ = [
     "Quote",
     "Transaction",
     "TransactionStatusChange",
+    "UsedChallenge",
 ]
