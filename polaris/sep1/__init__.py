@@ -1,0 +1,1 @@
+"""SEP-1: the anchor's stellar.toml."""
