@@ -6,6 +6,7 @@ a bank that rounds through floats could not prove that money moved exactly once.
 """
 
 import json
+import logging
 import re
 import sqlite3
 import time
@@ -14,6 +15,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from decimal import Decimal
 
+log = logging.getLogger("sandbox_bank")
 ANCHOR_ACCOUNT = "anchor"
 # Stellar's largest amount (int64 stroops): the anchor never needs to pay more, so nothing larger is valid.
 MAX_AMOUNT = Decimal("922337203685.4775807")
@@ -203,6 +205,8 @@ class Bank:
                 "INSERT INTO transfers VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (transfer_id, from_account, to_account, str(amount), currency, reference, time.time()),
             )
+        log.info("transfer %s: %s %s from %s to %s, reference %r", transfer_id, amount, currency, from_account,
+                 to_account, reference)
         return self.get_transfer(transfer_id)
 
     def get_transfer(self, transfer_id: str) -> dict:
@@ -258,6 +262,8 @@ class Bank:
                 (payment_id, ANCHOR_ACCOUNT, to_account, str(amount), currency, memo, idempotency_key,
                  fingerprint, now, now + self.settle_after),
             )
+        log.info("payment %s initiated: %s %s to %s, key %r", payment_id, amount, currency, to_account,
+                 idempotency_key)
         return self.get_payment(payment_id), True
 
     def get_payment(self, payment_id: str) -> dict:
@@ -289,6 +295,8 @@ class Bank:
             "UPDATE payments SET status = ?, failure_reason = ?, settled_at = ? WHERE id = ?",
             (status, reason, time.time(), payment["id"]),
         )
+        log.info("payment %s %s: %s %s to %s%s", payment["id"], status, payment["amount"], payment["currency"],
+                 payment["to_account"], f" ({reason})" if reason else "")
 
     def settle_due(self) -> None:
         """Settles every initiated payment whose delay has passed: delivered if the payee can take it."""
