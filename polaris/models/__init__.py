@@ -4,7 +4,7 @@ from polaris.models.assets import Asset
 from polaris.models.auth import UsedChallenge
 from polaris.models.history import AppendOnlyError, TransactionStatusChange
 from polaris.models.quotes import DeliveryMethod, ExchangePair, OffChainAsset, Quote
-from polaris.models.transactions import Transaction
+from polaris.models.transactions import StatusChangeRefused, Transaction
 
 __all__ = [
     "AppendOnlyError",
@@ -13,6 +13,7 @@ __all__ = [
     "ExchangePair",
     "OffChainAsset",
     "Quote",
+    "StatusChangeRefused",
     "Transaction",
     "TransactionStatusChange",
     "UsedChallenge",

@@ -8,6 +8,24 @@ from django.utils import timezone
 from polaris.models.fields import Uint64Field
 
 
+class StatusChangeRefused(Exception):
+    """A bulk write of ``status``, which would skip validation and the status history."""
+
+
+class TransactionQuerySet(models.QuerySet):
+    """Refuses bulk status writes: use ``polaris.engine.transitions.change_status`` per transaction."""
+
+    def update(self, **kwargs):
+        if "status" in kwargs:
+            raise StatusChangeRefused("QuerySet.update(status=...) skips validation; use change_status()")
+        return super().update(**kwargs)
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        if "status" in fields:
+            raise StatusChangeRefused("bulk_update of status skips validation; use change_status()")
+        return super().bulk_update(objs, fields, *args, **kwargs)
+
+
 def _amount():
     return models.DecimalField(max_digits=30, decimal_places=7, null=True, blank=True)
 
@@ -133,6 +151,8 @@ class Transaction(models.Model):
 
     on_change_callback = _text()
 
+    objects = TransactionQuerySet.as_manager()
+
     class Meta:
         app_label = "polaris"
         indexes = [
@@ -147,6 +167,12 @@ class Transaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.id} ({self.status})"
+
+    def save(self, *args, **kwargs):
+        """Save, validating and recording a status change in the same database transaction."""
+        from polaris.engine.transitions import save_transaction
+
+        save_transaction(self, super().save, *args, **kwargs)
 
     @property
     def message(self) -> str:

@@ -1,0 +1,1 @@
+"""The payment engine: status transitions, deposits, the watcher, payouts and the callback outbox."""
