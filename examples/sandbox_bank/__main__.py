@@ -19,7 +19,7 @@ DEFAULT_DB = os.path.join("var", "sandbox_bank.sqlite3")
 
 
 def _parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m examples.sandbox_bank", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m examples.sandbox_bank", description="The sandbox bank: a JSON HTTP API over a SQLite file (see README.md).")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8100, help="0 picks a free port (default 8100)")
     parser.add_argument("--db", default=DEFAULT_DB, help=f"SQLite file (default {DEFAULT_DB})")

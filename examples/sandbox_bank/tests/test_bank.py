@@ -9,6 +9,7 @@ from .conftest import Api
 
 
 def test_accounts_and_cash(api):
+    assert api.ok("GET", "/") == {"bank": "sandbox", "anchor_account": "anchor"}
     anchor = api.ok("GET", "/accounts/anchor")
     assert (anchor["kind"], anchor["currency"], anchor["balance"], anchor["status"]) == ("anchor", "USD", "0.00", "open")
 
