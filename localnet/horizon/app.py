@@ -63,12 +63,13 @@ class Horizon:
         closed = time.time()
         # The bench reads this line: `closed_at` in the ledger has 1-second resolution, this one does not.
         log.info(
-            "closed ledger %d at %.6f in %.1f ms: %d txs, %d ops",
+            "closed ledger %d at %.6f in %.1f ms: %d ops in %d txs, %d failed txs",
             self.latest["sequence"],
             closed,
             (closed - started) * 1000,
-            self.latest["successful_transaction_count"] + self.latest["failed_transaction_count"],
             self.latest["operation_count"],
+            self.latest["successful_transaction_count"],
+            self.latest["failed_transaction_count"],
         )
         for tx_hash in list(self._waiters):
             result = self.network.result(tx_hash)
