@@ -1,6 +1,10 @@
 """A wallet's side of the SEP-10 dance, for the tests."""
 
-from stellar_sdk import Keypair, TransactionEnvelope
+import base64
+import os
+import time
+
+from stellar_sdk import Account, Keypair, TransactionBuilder, TransactionEnvelope
 
 SERVER_SEED = "SD7JC7M3K5C2RGEMTU72HR3UKV6RJFBHCC3SNBB65PVC27NKERQFVILK"  # POLARIS_SIGNING_SEED in test settings
 SERVER_KEY = Keypair.from_secret(SERVER_SEED).public_key
@@ -24,3 +28,33 @@ def post_token(client, envelope_xdr, as_json: bool = True):
     if as_json:
         return client.post("/auth", {"transaction": envelope_xdr}, content_type="application/json")
     return client.post("/auth", {"transaction": envelope_xdr})
+
+
+def forge_challenge(
+    account: str,
+    *,
+    server: Keypair | None = None,
+    sequence: int = 0,
+    home_domain: str = "testserver",
+    web_auth_domain: str | None = "testserver",
+    min_time: int | None = None,
+    lifetime: int = 900,
+    nonce: bytes | None = None,
+    memo=None,
+    extra_ops=(),
+) -> str:
+    """A challenge built the way a server would, with any one detail changed, signed by ``server``."""
+    server = server or Keypair.from_secret(SERVER_SEED)
+    min_time = int(time.time()) if min_time is None else min_time
+    builder = TransactionBuilder(Account(server.public_key, sequence - 1), PASSPHRASE, base_fee=100)
+    builder.add_time_bounds(min_time, min_time + lifetime)
+    builder.append_manage_data_op(f"{home_domain} auth", nonce or base64.b64encode(os.urandom(48)), source=account)
+    if web_auth_domain is not None:
+        builder.append_manage_data_op("web_auth_domain", web_auth_domain, source=server.public_key)
+    for name, value, source in extra_ops:
+        builder.append_manage_data_op(name, value, source=source)
+    if memo is not None:
+        builder.add_memo(memo)
+    envelope = builder.build()
+    envelope.sign(server)
+    return envelope.to_xdr()
