@@ -21,19 +21,20 @@ READY_PREFIX = "sandbox bank ready on "
 
 class BankProcess:
     def __init__(self, db_path: str, *, settle_after: float = 2.0, currency: str = "USD",
-                 log_path: str | None = None, startup_timeout: float = 15.0):
+                 log_path: str | None = None, startup_timeout: float = 15.0, port: int = 0):
         self.db_path = db_path
         self.settle_after = settle_after
         self.currency = currency
         self.log_path = log_path or tempfile.mkstemp(prefix="sandbox_bank_", suffix=".log")[1]
         self.startup_timeout = startup_timeout
+        self.port = port
         self.process: subprocess.Popen | None = None
         self.url: str | None = None
 
     def start(self) -> "BankProcess":
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "examples.sandbox_bank", "--port", "0", "--db", self.db_path,
+                [sys.executable, "-m", "examples.sandbox_bank", "--port", str(self.port), "--db", self.db_path,
                  "--settle-after", str(self.settle_after), "--currency", self.currency],
                 cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             )
