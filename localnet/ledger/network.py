@@ -285,7 +285,7 @@ class Network:
         p = self._pending.get(self.root_keypair.raw_public_key())
         seq = p[0] if p else self.state.accounts[self.root_keypair.raw_public_key()].seq
         tx = (TransactionBuilder(SdkAccount(root, seq), self.passphrase, base_fee=self.base_fee)
-              .append_create_account_op(account_id, starting_balance).set_timeout(0).build())
+              .append_create_account_op(account_id, starting_balance).add_time_bounds(0, 0).build())
         tx.sign(self.root_keypair)
         return self.submit(tx.to_xdr())
 
