@@ -3,17 +3,24 @@
 from polaris.models.assets import Asset
 from polaris.models.auth import UsedChallenge
 from polaris.models.history import AppendOnlyError, TransactionStatusChange
+from polaris.models.inbox import ReceivedPayment, StreamCursor
+from polaris.models.outbox import Callback
+from polaris.models.payouts import Payout
 from polaris.models.quotes import DeliveryMethod, ExchangePair, OffChainAsset, Quote
 from polaris.models.transactions import StatusChangeRefused, Transaction
 
 __all__ = [
     "AppendOnlyError",
     "Asset",
+    "Callback",
     "DeliveryMethod",
     "ExchangePair",
     "OffChainAsset",
+    "Payout",
     "Quote",
+    "ReceivedPayment",
     "StatusChangeRefused",
+    "StreamCursor",
     "Transaction",
     "TransactionStatusChange",
     "UsedChallenge",
