@@ -47,7 +47,8 @@ def paging(request, now_cursor, *, string_cursor: bool = False) -> Paging:
     if raw == "":
         cursor = None
     elif raw == "now":
-        cursor = now_cursor()
+        # Claimable balances page by "<ledger>-<id>"; the largest id of the latest ledger means "after now".
+        cursor = f"{now_cursor() >> 32}-{'f' * 72}" if string_cursor else now_cursor()
     elif string_cursor:
         if not _CB_CURSOR.match(raw):
             raise bad_request("cursor", "cursor: must be of the form <ledger>-<balance id>")
