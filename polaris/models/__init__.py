@@ -7,19 +7,24 @@ from polaris.models.inbox import ReceivedPayment, StreamCursor
 from polaris.models.outbox import Callback
 from polaris.models.payouts import Payout
 from polaris.models.quotes import DeliveryMethod, ExchangePair, OffChainAsset, Quote
+from polaris.models.submissions import ChannelAccount, DepositPayment, QueuedDeposit, StellarSubmission
 from polaris.models.transactions import StatusChangeRefused, Transaction
 
 __all__ = [
     "AppendOnlyError",
     "Asset",
     "Callback",
+    "ChannelAccount",
     "DeliveryMethod",
+    "DepositPayment",
     "ExchangePair",
     "OffChainAsset",
     "Payout",
+    "QueuedDeposit",
     "Quote",
     "ReceivedPayment",
     "StatusChangeRefused",
+    "StellarSubmission",
     "StreamCursor",
     "Transaction",
     "TransactionStatusChange",
