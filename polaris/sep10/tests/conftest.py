@@ -1,7 +1,6 @@
 """SEP-10 fixtures: a real localnet process for the client accounts POST /auth loads from Horizon."""
 
 import pytest
-import requests
 from stellar_sdk import Keypair, Server, TransactionBuilder
 
 from localnet.testing import start
@@ -10,7 +9,9 @@ from polaris.sep10.tests.helpers import PASSPHRASE
 
 @pytest.fixture(scope="session")
 def localnet_process():
-    net = start(close_interval=0.2)
+    # 1 s between closes: localnet advances close time by >= 1 s per ledger, so faster closes run its clock
+    # ahead of the wall clock and time-bounded transactions (ours, friendbot's) end up tx_too_late.
+    net = start(close_interval=1.0)
     yield net
     net.stop()
 
@@ -24,10 +25,20 @@ def horizon(localnet_process, settings):
 
 @pytest.fixture
 def fund(horizon):
+    """Creates a new account from localnet's root account.
+
+    Not through friendbot: localnet's friendbot builds with ``set_timeout(0)`` (maxTime = now), which
+    fails as tx_too_late once a ledger closes in a later second.
+    """
+
     def make() -> Keypair:
         keypair = Keypair.random()
-        response = requests.get(f"{horizon.url}/friendbot", params={"addr": keypair.public_key}, timeout=30)
-        response.raise_for_status()
+        root = horizon.root_keypair
+        with Server(horizon.url) as server:
+            builder = TransactionBuilder(server.load_account(root.public_key), PASSPHRASE, base_fee=100)
+            envelope = builder.append_create_account_op(keypair.public_key, "100").set_timeout(60).build()
+            envelope.sign(root)
+            server.submit_transaction(envelope)
         return keypair
 
     return make

@@ -24,6 +24,13 @@ def sign(envelope_xdr: str, *keypairs: Keypair) -> str:
     return envelope.to_xdr()
 
 
+def add_duplicate_signature(envelope_xdr: str) -> str:
+    """The last signature twice (stellar_sdk's sign() refuses to sign twice with one key)."""
+    envelope = TransactionEnvelope.from_xdr(envelope_xdr, PASSPHRASE)
+    envelope.signatures.append(envelope.signatures[-1])
+    return envelope.to_xdr()
+
+
 def post_token(client, envelope_xdr, as_json: bool = True):
     if as_json:
         return client.post("/auth", {"transaction": envelope_xdr}, content_type="application/json")
@@ -39,6 +46,7 @@ def forge_challenge(
     web_auth_domain: str | None = "testserver",
     min_time: int | None = None,
     lifetime: int = 900,
+    max_time: int | None = None,
     nonce: bytes | None = None,
     memo=None,
     extra_ops=(),
@@ -47,7 +55,7 @@ def forge_challenge(
     server = server or Keypair.from_secret(SERVER_SEED)
     min_time = int(time.time()) if min_time is None else min_time
     builder = TransactionBuilder(Account(server.public_key, sequence - 1), PASSPHRASE, base_fee=100)
-    builder.add_time_bounds(min_time, min_time + lifetime)
+    builder.add_time_bounds(min_time, min_time + lifetime if max_time is None else max_time)
     builder.append_manage_data_op(f"{home_domain} auth", nonce or base64.b64encode(os.urandom(48)), source=account)
     if web_auth_domain is not None:
         builder.append_manage_data_op("web_auth_domain", web_auth_domain, source=server.public_key)
