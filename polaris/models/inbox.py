@@ -28,6 +28,7 @@ class ReceivedPayment(models.Model):
         wrong_asset = "wrong_asset", "the asset is not the transaction's asset"
         amount_below_expected = "amount_below_expected", "less than the transaction's amount_expected"
         already_paid = "already_paid", "the transaction was already paid"
+        not_awaiting = "not_awaiting", "the transaction is not waiting for a payment"
         failed = "failed", "the Stellar transaction failed"
         not_received = "not_received", "the operation does not credit this account"
 
