@@ -12,6 +12,8 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
+from django.core.exceptions import ImproperlyConfigured
+
 from stellar_sdk import Account, Keypair, MuxedAccount, Server, TransactionBuilder
 from stellar_sdk import xdr as stellar_xdr
 from stellar_sdk.exceptions import BaseRequestError, NotFoundError
@@ -65,6 +67,8 @@ def web_auth_domain() -> str:
 
 
 def _server_keypair() -> Keypair:
+    if not settings.SIGNING_SEED:
+        raise ImproperlyConfigured("SIGNING_SEED must be set to serve SEP-10")
     return Keypair.from_secret(settings.SIGNING_SEED)
 
 
@@ -111,7 +115,8 @@ def _check_is_plain_envelope(envelope_xdr: str) -> None:
 def load_account(account_id: str) -> dict | None:
     """The account as Horizon returns it, or None when it does not exist."""
     try:
-        return Server(settings.HORIZON_URI).accounts().account_id(account_id).call()
+        with Server(settings.HORIZON_URI) as server:
+            return server.accounts().account_id(account_id).call()
     except NotFoundError:
         return None
     except BaseRequestError as error:

@@ -1,7 +1,9 @@
 """A wallet's side of the SEP-10 dance, for the tests."""
 
 import base64
+import http.server
 import os
+import threading
 import time
 
 from stellar_sdk import Account, Keypair, TransactionBuilder, TransactionEnvelope
@@ -66,3 +68,36 @@ def forge_challenge(
     envelope = builder.build()
     envelope.sign(server)
     return envelope.to_xdr()
+
+
+class TomlServer:
+    """A wallet's web server on a free local port, serving whatever body and status the test sets."""
+
+    def __init__(self):
+        self.body = b""
+        self.status = 200
+        self.headers: dict[str, str] = {}
+        owner = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                if self.path != "/.well-known/stellar.toml":
+                    self.send_error(404)
+                    return
+                self.send_response(owner.status)
+                for name, value in owner.headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(owner.body)))
+                self.end_headers()
+                self.wfile.write(owner.body)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.domain = f"127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()

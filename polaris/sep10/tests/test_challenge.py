@@ -1,15 +1,13 @@
 """GET /auth: the challenge's shape (§14 checks 4-13, 24), parameter errors, and client attribution."""
 
 import base64
-import http.server
-import threading
 import time
 
 import pytest
 from stellar_sdk import Keypair, ManageData, MuxedAccount, TransactionEnvelope
 from stellar_sdk.memo import IdMemo, NoneMemo
 
-from polaris.sep10.tests.helpers import PASSPHRASE, SERVER_KEY, get_challenge
+from polaris.sep10.tests.helpers import PASSPHRASE, SERVER_KEY, TomlServer, get_challenge
 
 
 def decode(envelope_xdr: str) -> TransactionEnvelope:
@@ -143,39 +141,6 @@ def test_other_methods_are_refused(client):
 
 
 # Client attribution ----------------------------------------------------------------------------------
-
-
-class TomlServer:
-    """A wallet's web server on a free local port, serving whatever body and status the test sets."""
-
-    def __init__(self):
-        self.body = b""
-        self.status = 200
-        self.headers: dict[str, str] = {}
-        owner = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                if self.path != "/.well-known/stellar.toml":
-                    self.send_error(404)
-                    return
-                self.send_response(owner.status)
-                for name, value in owner.headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(owner.body)))
-                self.end_headers()
-                self.wfile.write(owner.body)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.domain = f"127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 @pytest.fixture

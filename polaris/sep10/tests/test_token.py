@@ -16,13 +16,13 @@ from polaris.sep10.auth import decode_token
 from polaris.sep10.tests.helpers import (
     PASSPHRASE,
     SERVER_SEED,
+    TomlServer,
     add_duplicate_signature,
     forge_challenge,
     get_challenge,
     post_token,
     sign,
 )
-from polaris.sep10.tests.test_challenge import TomlServer
 
 pytestmark = pytest.mark.django_db
 JWT_KEY = "polaris-tests-jwt-key"  # POLARIS_SERVER_JWT_KEY in test settings
