@@ -2,7 +2,7 @@
 import hashlib
 
 import pytest
-from stellar_sdk import Asset, Claimant, ClaimPredicate, Keypair, Signer, StrKey, TrustLineFlags
+from stellar_sdk import AuthorizationFlag, Asset, Claimant, ClaimPredicate, Keypair, Signer, StrKey, TrustLineFlags
 from stellar_sdk import xdr as X
 
 from .ledger_helpers import balance_of, builder, decode, funded, native, new_network, sign, submit_and_close
@@ -56,7 +56,7 @@ def test_change_trust_needs_reserve(net):
 def test_auth_required_and_allow_trust(net):
     issuer, alice = funded(net, "100", "100")
     assert run(net, issuer, lambda b: b.append_set_options_op(
-        set_flags=TrustLineFlags.AUTHORIZED_FLAG | 2)).successful  # auth_required | auth_revocable
+        set_flags=AuthorizationFlag.AUTHORIZATION_REQUIRED | AuthorizationFlag.AUTHORIZATION_REVOCABLE)).successful
     usd = issue(net, issuer, alice)
     assert net.account(alice.public_key)["balances"][0]["is_authorized"] is False
     res = run(net, issuer, lambda b: b.append_payment_op(alice.public_key, usd, "5"))
