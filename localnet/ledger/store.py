@@ -40,8 +40,11 @@ def _account_out(st, acc: Account) -> str:
     d["id"] = g(acc.id)
     d["inflation_dest"] = acc.inflation_dest and g(acc.inflation_dest)
     d["signers"] = [[t, k, _b64(b), _b64(p), w] for t, k, b, p, w in acc.signers]
-    d["lines"] = [[_asset_out(a), *(lambda tl: [tl.balance, tl.limit, tl.flags, tl.last_modified])(
-        st.lines[(acc.id, a)])] for a in acc.lines]
+    lines = []
+    for a in acc.lines:
+        tl = st.lines[(acc.id, a)]
+        lines.append([_asset_out(a), tl.balance, tl.limit, tl.flags, tl.last_modified])
+    d["lines"] = lines
     d["data_names"] = [[n, _b64(st.data[(acc.id, n)])] for n in acc.data_names]
     return json.dumps(d)
 

@@ -186,3 +186,24 @@ def test_preauth_and_hashx_signers(net):
     assert submit_and_close(net, future.to_xdr()).successful
     assert native(net, bob) == "103.0000000"
     assert net.account(alice.public_key)["subentry_count"] == 1  # the pre-auth signer is consumed
+
+
+def test_persistence_of_trustlines_signers_data_and_claimable_balances(tmp_path):
+    net = new_network(str(tmp_path))
+    issuer, alice, cosigner = funded(net, "100", "100", "100")
+    usd = issue(net, issuer, alice)
+    assert run(net, issuer, lambda b: b.append_payment_op(alice.public_key, usd, "42")
+               .append_create_claimable_balance_op(usd, "3", [Claimant(alice.public_key)])).successful
+    assert run(net, alice, lambda b: b.append_manage_data_op("note", b"hi")
+               .append_set_options_op(signer=Signer.ed25519_public_key(cosigner.public_key, 5))).successful
+    before = net.account(alice.public_key)
+    cbs = net.claimable_balances(cursor=None, order="asc", limit=10, claimant=alice.public_key)
+    del net
+
+    again = new_network(str(tmp_path))
+    assert again.account(alice.public_key) == before
+    assert again.claimable_balances(cursor=None, order="asc", limit=10, claimant=alice.public_key) == cbs
+    assert run(again, alice, lambda b: b.append_claim_claimable_balance_op(cbs[0]["id"])).successful
+    assert balance_of(again, alice, "USD") == "45.0000000"
+    payments = again.operations(account=alice.public_key, cursor=None, order="asc", limit=10, payments_only=True)
+    assert [p["type"] for p in payments] == ["create_account", "payment"]
