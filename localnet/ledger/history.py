@@ -4,6 +4,9 @@ Ids (paging tokens) only grow, so every index is an append-only sorted list and 
 """
 from bisect import bisect_left, bisect_right
 
+PAYMENT_NAMES = frozenset(("create_account", "payment", "path_payment_strict_receive", "path_payment_strict_send",
+                           "account_merge"))
+
 
 def page(ids: list, cursor, order: str, limit: int, lo: int = 0, hi: int = 1 << 63, keep=None) -> list:
     """Up to `limit` ids from sorted `ids` within [lo, hi), strictly after (asc) / before (desc) cursor."""
@@ -118,9 +121,8 @@ class History:
         failed = self.failed
         keep = None if include_failed or not failed else (lambda o: (o & ~0xFFF) not in failed)
         if payments_only and claimable_balance is not None:
-            payment_set = set(self.payment_ids)
             base = keep
-            keep = lambda o: o in payment_set and (base is None or base(o))  # noqa: E731
+            keep = lambda o: self.ops[o]["type"] in PAYMENT_NAMES and (base is None or base(o))  # noqa: E731
         return [self.ops[o] for o in page(ids, cursor, order, limit, lo, hi, keep)]
 
     def ledger_page(self, cursor, order, limit) -> list[dict]:

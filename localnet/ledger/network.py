@@ -83,7 +83,7 @@ class Network:
             [X.Hash(b"\0" * 32)] * 4, X.LedgerHeaderExt(0))
         header_bytes = header.to_xdr_bytes()
         h = hashlib.sha256(header_bytes).hexdigest()
-        rec = {"id": h, "paging_token": str(seq << 32), "hash": h, "prev_hash": self.last_hash.hex() if seq > 1 else "",
+        rec = {"id": h, "paging_token": str(seq << 32), "hash": h, "prev_hash": self.last_hash.hex(),
                "sequence": seq, "successful_transaction_count": ok, "failed_transaction_count": failed,
                "operation_count": ops, "tx_set_operation_count": tx_set_ops, "closed_at": rfc3339(close_time),
                "total_coins": amount(TOTAL_COINS), "fee_pool": amount(self.fee_pool),
