@@ -11,7 +11,7 @@ from stellar_sdk import xdr as X
 
 from .codec import (FEE_META_XDR, amount, asset_fields, asset_string, b64, g, m, muxed, parse_asset_string,
                     parse_balance_id, parse_g, rfc3339, tx_meta_xdr, tx_result_xdr)
-from .envelope import MalformedEnvelope, ParsedTx
+from .envelope import ParsedTx
 from .history import History, page
 from .outcome import SubmitOutcome, TxResult
 from .ops import OP_NAMES, PAYMENT_TYPES, Applier, Ctx, describe, signer_entry, threshold_level
@@ -635,5 +635,3 @@ class Network:
         return self.history.operations(cursor, order, limit, account, ledger, tx_token, claimable_balance,
                                        payments_only, include_failed)
 
-
-__all__ = ["Network", "SubmitOutcome", "TxResult", "MalformedEnvelope"]
