@@ -193,3 +193,27 @@ def callback_url_param(params: dict, name: str, *, allow_post_message: bool = Fa
     if parsed.hostname in settings.CALLBACK_REQUEST_DOMAIN_DENYLIST:
         raise BadRequest(f"'{name}': callbacks to {parsed.hostname} are not allowed")
     return value
+
+
+def allow_methods(*methods: str):
+    """Answer other methods with 405 and a SEP error body instead of Django's empty one."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if request.method not in methods:
+                response = error_response(f"method {request.method} is not allowed here", status=405)
+                response["Allow"] = ", ".join(methods)
+                return response
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def check_refund_memo(params: dict) -> None:
+    """``refund_memo`` and ``refund_memo_type`` come together and form a valid memo (SEP-6/24 withdraw)."""
+    if (params.get("refund_memo") in (None, "")) != (params.get("refund_memo_type") in (None, "")):
+        raise BadRequest("'refund_memo' and 'refund_memo_type' must be sent together")
+    memo_params(params, "refund_memo", "refund_memo_type")
