@@ -34,6 +34,9 @@ SEP_PATHS = {
 SEP_URL_MODULES = {
     "sep-1": "polaris.sep1.urls",
     "sep-10": "polaris.sep10.urls",
+    "sep-6": "polaris.sep6.urls",
+    "sep-12": "polaris.sep12.urls",
+    "sep-24": "polaris.sep24.urls",
 }
 
 PREFLIGHT_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
