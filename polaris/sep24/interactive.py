@@ -14,6 +14,7 @@ An anchor with its own web app returns its URL from ``interactive_url``; that ap
 The pages are plain HTML forms: they work without JavaScript, and ``polaris.js`` only adds comforts.
 """
 
+import uuid
 from urllib.parse import urlencode
 
 from django.http import Http404, HttpResponse
@@ -55,7 +56,7 @@ def _session_transaction(request, kind: str) -> Transaction:
         raise PermissionError("This page needs the link from your wallet. Please start again from your wallet.")
     try:
         return Transaction.objects.select_related("asset").get(
-            id=transaction_id, kind=KIND_BY_PATH[kind], protocol=Transaction.PROTOCOL.sep24
+            id=uuid.UUID(transaction_id), kind=KIND_BY_PATH[kind], protocol=Transaction.PROTOCOL.sep24
         )
     except (Transaction.DoesNotExist, ValueError):
         raise Http404 from None
@@ -219,7 +220,7 @@ def more_info(request):
     """The public status page of a transaction (its ``more_info_url``): no auth, 200 text/html."""
     activate_language(request.GET.get("lang"))
     try:
-        transaction = Transaction.objects.select_related("asset").get(id=request.GET.get("id", ""))
+        transaction = Transaction.objects.select_related("asset").get(id=uuid.UUID(request.GET.get("id", "")))
     except (Transaction.DoesNotExist, ValueError):
         return error_page(request, "There is no such transaction.", 404)
     integration = _integration(transaction)
