@@ -1,0 +1,16 @@
+"""Settings for worker subprocesses started by the outgoing-engine tests: the test database plus the demo
+anchor's app (which registers the seed's AnchorRails) and the fault-injecting rails used by the kill tests.
+
+The subprocess finds the test database through POLARIS_DB_NAME (see polaris/tests/settings.py).
+"""
+
+from polaris.tests.settings import *  # noqa: F401,F403
+from polaris.tests.settings import INSTALLED_APPS
+
+INSTALLED_APPS = [*INSTALLED_APPS, "examples.anchor.apps.AnchorConfig", "polaris.engine.tests.faulty_rails.FaultyRailsConfig"]
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"polaris": {"handlers": ["console"], "level": "INFO"}},
+}
