@@ -3,7 +3,8 @@
 - ``hang_before_bank``: write PAYOUT_FAULT_MARKER, then hang before paying (SIGKILL lands after the mark);
 - ``hang_after_bank``: pay at the bank (and save the status), write the marker, then hang (SIGKILL lands
   after the payout but before the engine recorded its outcome);
-- ``raise``: raise before paying.
+- ``raise``: raise before paying;
+- ``record``: no fault, only the marker line (to count calls across worker processes).
 The marker file gets one line per call, so a test can prove the integration was called exactly once.
 """
 
@@ -21,8 +22,9 @@ class FaultyAnchorRails(AnchorRails):
         if fault == "raise":
             self._mark(transaction)
             raise RuntimeError("the bank connection is misconfigured")
-        if fault == "hang_before_bank":
+        if fault in ("hang_before_bank", "record"):
             self._mark(transaction)
+        if fault == "hang_before_bank":
             time.sleep(3600)
         super().execute_outgoing_transaction(transaction, *args, **kwargs)
         if fault == "hang_after_bank":
