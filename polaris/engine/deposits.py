@@ -1,0 +1,559 @@
+"""process_pending_deposits: pay each funded deposit on Stellar exactly once, batched and in parallel.
+
+Invariant 1 -- each deposit is paid on Stellar at most once, and each deposit whose funds arrived is
+eventually paid or visibly parked for a person -- rests on these rules, each enforced below:
+
+  (a) Every envelope is signed with a max time and committed (``StellarSubmission`` + ``DepositPayment``
+      rows, deposits moved to ``pending_stellar``) *before* it is submitted.
+  (b) A deposit goes into a new envelope only if it has no active ``DepositPayment``; a partial unique
+      index makes a second active row impossible, even for two workers racing.
+  (c) A payment row is deactivated only when its envelope can no longer apply: Horizon refused it with
+      result codes, it is in a ledger and failed, or the network's ledger close time passed its max time
+      and one more lookup by hash did not find it.
+  (d) A timeout, 5xx, dropped connection or crash is "unknown": the submission stays ``pending`` and is
+      resolved by hash (resubmitting the *same* envelope meanwhile is harmless: one hash, one sequence
+      number). So a paid deposit is never marked failed.
+  (e) Recording an outcome is a conditional update ``pending -> final`` in the same database transaction
+      as the deposits' status changes, so two workers resolving one envelope apply it once.
+
+A pass: resolve pending submissions (all of them on start-up, before anything else); hand deposits waiting
+for funds to ``poll_pending_deposits`` and queue the returned ones in ``pending_anchor``; check each
+queued deposit's destination (one Horizon load per distinct account); batch those without a memo of their
+own up to 100 operations per envelope and give each memo deposit its own; build every envelope on its own
+channel account, commit them all, submit them in parallel, and record each outcome.
+"""
+
+import hashlib
+import logging
+import os
+import signal
+import time
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import IntegrityError, connection
+from django.db import transaction as db_transaction
+from django.utils import timezone
+from stellar_sdk.exceptions import BaseRequestError
+
+from polaris.conf import settings
+from polaris.engine.transitions import acting_as, change_status
+from polaris.integrations import CustodyError, registered_custody, registered_rails
+from polaris.models import (
+    Asset,
+    ChannelAccount,
+    DepositPayment,
+    QueuedDeposit,
+    StellarSubmission,
+    Transaction,
+)
+from polaris.stellar import channels, envelopes, horizon
+from polaris.stellar.accounts import Trust, base_account, trust
+from polaris.workers.wakeup import notify
+
+logger = logging.getLogger("polaris.engine.deposits")
+
+ACTOR = "process_pending_deposits"
+WAKEUP_CHANNEL = "polaris_deposits"
+
+S = Transaction.STATUS
+STATE = StellarSubmission.STATE
+DEPOSIT_KINDS = (Transaction.KIND.deposit, Transaction.KIND.deposit_exchange)
+AWAITING_FUNDS = (S.pending_user_transfer_start, S.pending_external)
+# Queued deposits the engine may put in an envelope (pending_trust ones are re-checked every pass).
+PAYABLE = (S.pending_anchor, S.pending_trust)
+# Failures after which the same deposits can simply be rebuilt at once.
+RETRYABLE_TX_CODES = {"tx_bad_seq", "tx_insufficient_fee", "tx_too_late", "txbad_seq", "txinsufficient_fee",
+                      "txtoo_late"}
+FEE_BUMP_LIMIT = 16  # tx_insufficient_fee raises the bid up to 16x what fee_stats suggests
+
+# Test-only crash points: ``POLARIS_DEPOSITS_FAILPOINT=after_commit|after_submit`` makes the process
+# SIGKILL itself there, so tests can prove recovery from exactly those instants.
+FAILPOINT_ENV = "POLARIS_DEPOSITS_FAILPOINT"
+
+
+@dataclass(frozen=True)
+class Options:
+    envelope_timeout: int = 120  # seconds of validity (max time) after the network's current close time
+    max_channels: int = 20  # envelopes in flight at once per distribution account
+    resolve_after: float = 15.0  # a later pass resolves a pending submission once it is this old
+
+
+_fee_bump = {"factor": 1}
+
+
+def prepare(options: Options = Options()) -> int:
+    """Start-up: resolve every unresolved envelope before anything new is built."""
+    return resolve_submissions(min_age=0)
+
+
+def process_pending_deposits(options: Options = Options()) -> int:
+    """One pass; returns how many deposits (or envelopes) it moved forward, 0 when there was nothing to do."""
+    handled = resolve_submissions(min_age=options.resolve_after)
+    handled += receive_funded_deposits()
+    handled += pay_queued_deposits(options)
+    return handled
+
+
+# ---- status changes ------------------------------------------------------------------------------
+
+
+def _move(deposit: Transaction, to: str, reason: str, **fields) -> None:
+    """Every status change of this worker: validated and recorded by change_status, logged once here."""
+    before = deposit.status
+    change_status(deposit, to, actor=ACTOR, reason=reason, **fields)
+    logger.info("deposit %s: %s -> %s (%s)", deposit.pk, before, to, reason)
+
+
+# ---- (1) deposits whose funds arrived -------------------------------------------------------------
+
+
+def receive_funded_deposits() -> int:
+    """Asks the rails which waiting deposits were funded and queues those for payment in pending_anchor."""
+    waiting = Transaction.objects.filter(kind__in=DEPOSIT_KINDS, status__in=AWAITING_FUNDS).select_related("asset")
+    if not waiting.exists():
+        return 0
+    try:
+        with acting_as(f"{ACTOR}:poll_pending_deposits"):
+            funded = registered_rails().poll_pending_deposits(waiting) or []
+    except Exception:
+        logger.exception("poll_pending_deposits raised; trying again next pass")
+        return 0
+    return sum(_queue(deposit) for deposit in funded)
+
+
+def _queue(deposit: Transaction) -> int:
+    deposit.refresh_from_db()
+    if deposit.kind not in DEPOSIT_KINDS or deposit.status not in (*AWAITING_FUNDS, S.pending_anchor):
+        logger.warning("poll_pending_deposits returned %s; only waiting deposits can be queued", deposit)
+        return 0
+    if deposit.amount_in is None:
+        _move(deposit, S.error, "poll_pending_deposits returned it without amount_in",
+              status_message="the amount received was not recorded (amount_in); contact the anchor")
+        return 1
+    if deposit.quote_id and (deposit.amount_fee is None or deposit.amount_out is None):
+        logger.warning("deposit %s has a quote but no amount_fee/amount_out; waiting for the anchor", deposit.pk)
+        return 0
+    fee = deposit.amount_fee if deposit.amount_fee is not None else _default_fee(deposit)
+    out = deposit.amount_out if deposit.amount_out is not None else _round(deposit, deposit.amount_in - fee)
+    with db_transaction.atomic():
+        if out <= 0:
+            _move(deposit, S.error, "nothing left to pay after fees", amount_fee=fee, amount_out=out,
+                  status_message="the amount received does not cover the fee")
+            return 1
+        if deposit.status != S.pending_anchor:
+            _move(deposit, S.pending_anchor, "funds received off-chain", amount_fee=fee, amount_out=out)
+        else:
+            Transaction.objects.filter(pk=deposit.pk).update(amount_fee=fee, amount_out=out)
+        QueuedDeposit.objects.get_or_create(transaction=deposit)
+        notify(WAKEUP_CHANNEL)
+    return 1
+
+
+def _default_fee(deposit: Transaction) -> Decimal:
+    """The asset's deposit fee: fixed + percent of amount_in (django-polaris' default fee function)."""
+    asset = deposit.asset
+    fee = (asset.deposit_fee_fixed or Decimal(0)) + (asset.deposit_fee_percent or Decimal(0)) / 100 * deposit.amount_in
+    return _round(deposit, fee)
+
+
+def _round(deposit: Transaction, amount: Decimal) -> Decimal:
+    return amount.quantize(Decimal(1).scaleb(-deposit.asset.significant_decimals), rounding=ROUND_HALF_UP)
+
+
+# ---- (2) destinations and (3) envelopes ------------------------------------------------------------
+
+
+@dataclass
+class Plan:
+    """The operations that pay one deposit, and what they achieve."""
+
+    deposit: Transaction
+    operations: list
+    claimable_balance: bool = False
+    completes: bool = True  # False: they only create the account; the deposit then waits for a trustline
+
+
+@dataclass
+class Group:
+    """What one envelope will carry: plans from one distribution account, with at most one memo."""
+
+    asset: Asset
+    plans: list = field(default_factory=list)
+    memo: object = None
+
+    @property
+    def op_count(self) -> int:
+        return sum(len(plan.operations) for plan in self.plans)
+
+
+def pay_queued_deposits(options: Options) -> int:
+    candidates = list(
+        Transaction.objects.filter(kind__in=DEPOSIT_KINDS, status__in=PAYABLE, deposit_queue__isnull=False)
+        .exclude(stellar_payments__active=True)
+        .select_related("asset")
+        .order_by("deposit_queue__queued_at")[: options.max_channels * envelopes.MAX_OPERATIONS]
+    )
+    if not candidates:
+        return 0
+    custody = registered_custody()
+    by_distribution = defaultdict(list)
+    handled = 0
+    for deposit in candidates:
+        try:
+            by_distribution[custody.get_distribution_account(deposit.asset)].append(deposit)
+        except (CustodyError, NotImplementedError) as error:
+            logger.error("deposit %s: no distribution account: %s", deposit.pk, error)
+    for distribution_account, deposits in by_distribution.items():
+        with _distribution_lock(distribution_account) as locked:
+            if locked:
+                handled += _pay_from(distribution_account, deposits, options)
+    return handled
+
+
+def _pay_from(distribution_account: str, deposits: list, options: Options) -> int:
+    handled = 0
+    try:
+        accounts = horizon.load_accounts(_destinations(deposits))
+    except BaseRequestError as error:
+        logger.warning("cannot check destinations (%s); trying again next pass", error)
+        return 0
+    plans = []
+    for deposit in deposits:
+        plan = _plan(deposit, distribution_account, accounts)
+        if plan is None:
+            continue
+        if isinstance(plan, Plan):
+            plans.append(plan)
+        else:
+            handled += 1
+    groups = _group(plans)
+    if not groups:
+        return handled
+    try:
+        usable = _channels_for(groups[0].asset, distribution_account, min(len(groups), options.max_channels), options)
+        close_time = horizon.latest_close_time()
+        fee = horizon.fee_per_operation(_fee_bump["factor"])
+    except BaseRequestError as error:
+        logger.warning("Horizon unavailable (%s); trying again next pass", error)
+        return handled
+    max_time = max(int(time.time()), close_time) + options.envelope_timeout
+    committed = []
+    for group, (channel, sequence) in zip(groups, usable):
+        submission = _commit(group, channel, sequence, distribution_account, fee, max_time)
+        if submission is not None:
+            committed.append(submission)
+    _failpoint("after_commit")
+    return handled + _submit_all(committed)
+
+
+def _destinations(deposits) -> list[str]:
+    result = []
+    for deposit in deposits:
+        try:
+            result.append(base_account(deposit.to_address or ""))
+        except ValueError:
+            pass
+    return result
+
+
+def _plan(deposit: Transaction, distribution_account: str, accounts: dict):
+    """A Plan to pay ``deposit``, or True when it was parked now, or None when it keeps waiting."""
+    custody = registered_custody()
+    asset = deposit.asset
+    try:
+        destination = base_account(deposit.to_address or "")
+    except ValueError:
+        _move(deposit, S.error, "invalid destination", status_message=f"invalid Stellar address {deposit.to_address!r}")
+        return True
+    stellar_asset = asset.to_stellar_asset()
+    amount = deposit.amount_out
+    claimable = deposit.claimable_balance_supported and custody.claimable_balances_supported
+    account = accounts.get(destination)
+    if account is None:
+        if not custody.account_creation_supported:
+            _move(deposit, S.error, "destination account does not exist",
+                  status_message="the destination account does not exist and this anchor cannot create it")
+            return True
+        create = envelopes.create_account(destination, distribution_account)
+        if claimable:
+            balance = envelopes.claimable_balance(destination, stellar_asset, amount, distribution_account)
+            return Plan(deposit, [create, balance], claimable_balance=True)
+        return Plan(deposit, [create], completes=False)
+    state = trust(account, asset.code, asset.issuer)
+    if state is Trust.OK:
+        return Plan(deposit, [envelopes.payment(deposit.to_address, stellar_asset, amount, distribution_account)])
+    if state is Trust.NONE and claimable:
+        balance = envelopes.claimable_balance(destination, stellar_asset, amount, distribution_account)
+        return Plan(deposit, [balance], claimable_balance=True)
+    if deposit.status == S.pending_trust:
+        return None  # still waiting; re-checked next pass
+    reason = "no trustline" if state is Trust.NONE else "trustline not authorized by the issuer"
+    _move(deposit, S.pending_trust, reason)
+    return True
+
+
+def _group(plans: list) -> list[Group]:
+    """Memo deposits alone; the others packed up to 100 operations per envelope (a plan is never split)."""
+    groups, batch = [], None
+    for plan in plans:
+        deposit = plan.deposit
+        if deposit.memo:
+            groups.append(Group(deposit.asset, [plan], envelopes.memo_of(deposit.memo, deposit.memo_type)))
+            continue
+        if batch is None or batch.op_count + len(plan.operations) > envelopes.MAX_OPERATIONS:
+            batch = Group(deposit.asset)
+            groups.append(batch)
+        batch.plans.append(plan)
+    # Batches first: they carry the most deposits per channel.
+    groups.sort(key=lambda group: group.memo is not None)
+    return groups
+
+
+def _commit(group: Group, channel: ChannelAccount, sequence: int, distribution_account: str, fee: int,
+            max_time: int) -> StellarSubmission | None:
+    """Rule (a) and (b): sign, then commit the envelope and its payment rows before any submission.
+
+    Returns None when another worker claimed one of the deposits (or the channel) meanwhile; the envelope
+    is then dropped unsent, so its sequence number was never used.
+    """
+    operations = [op for plan in group.plans for op in plan.operations]
+    envelope = envelopes.build(source=channel.account, sequence=sequence, operations=operations, fee_per_op=fee,
+                               max_time=max_time, passphrase=settings.STELLAR_NETWORK_PASSPHRASE, memo=group.memo)
+    envelopes.sign_with(envelope, channel.seed)
+    registered_custody().sign_envelope(group.asset, envelope)
+    ids = [plan.deposit.pk for plan in group.plans]
+    try:
+        with db_transaction.atomic():
+            still_payable = set(
+                Transaction.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(pk__in=ids, status__in=PAYABLE)
+                .exclude(stellar_payments__active=True)
+                .values_list("pk", flat=True)
+            )
+            if still_payable != set(ids):
+                raise _Claimed()
+            submission = StellarSubmission.objects.create(
+                hash=envelope.hash_hex(), envelope_xdr=envelope.to_xdr(), source_account=channel.account,
+                channel=channel, distribution_account=distribution_account, max_time=max_time, fee_per_op=fee,
+            )
+            rows, index = [], 0
+            for plan in group.plans:
+                rows.append(DepositPayment(submission=submission, transaction=plan.deposit, op_index=index,
+                                           op_count=len(plan.operations), claimable_balance=plan.claimable_balance,
+                                           completes=plan.completes))
+                index += len(plan.operations)
+            DepositPayment.objects.bulk_create(rows)
+            for plan in group.plans:
+                _move(plan.deposit, S.pending_stellar, f"in Stellar transaction {submission.hash}")
+        return submission
+    except (_Claimed, IntegrityError):
+        logger.info("envelope for %d deposit(s) dropped unsent: claimed by another worker", len(ids))
+        return None
+
+
+class _Claimed(Exception):
+    """A deposit or channel was taken by another worker between planning and committing."""
+
+
+# ---- channels --------------------------------------------------------------------------------------
+
+
+def _channels_for(asset: Asset, distribution_account: str, wanted: int, options: Options):
+    """``wanted`` idle funded channels if possible, funding new ones (one envelope, committed first)."""
+    usable = channels.usable_channels(distribution_account, wanted)
+    if len(usable) >= wanted:
+        return usable
+    if StellarSubmission.objects.filter(distribution_account=distribution_account, purpose="channels",
+                                        state=STATE.pending).exists():
+        return usable  # a funding envelope is unresolved; the resolver settles it first
+    existing = ChannelAccount.objects.filter(distribution_account=distribution_account).count()
+    refund = channels.unfunded_channels(distribution_account, exclude={channel.account for channel, _ in usable})
+    missing = min(wanted - len(usable), max(0, options.max_channels - existing) + len(refund))
+    to_fund = refund[:missing]
+    to_fund += channels.new_channels(distribution_account, missing - len(to_fund))
+    if not to_fund:
+        return usable
+    funder = horizon.load_account(distribution_account)
+    if funder is None:
+        logger.error("distribution account %s does not exist on the network", distribution_account)
+        return usable
+    max_time = max(int(time.time()), horizon.latest_close_time()) + options.envelope_timeout
+    fee = horizon.fee_per_operation(_fee_bump["factor"])
+    envelope = envelopes.build(source=distribution_account, sequence=int(funder["sequence"]),
+                               operations=channels.funding_operations(distribution_account, to_fund),
+                               fee_per_op=fee, max_time=max_time, passphrase=settings.STELLAR_NETWORK_PASSPHRASE)
+    registered_custody().sign_envelope(asset, envelope)
+    submission = StellarSubmission.objects.create(
+        hash=envelope.hash_hex(), envelope_xdr=envelope.to_xdr(), purpose="channels",
+        source_account=distribution_account, distribution_account=distribution_account, max_time=max_time,
+        fee_per_op=fee,
+    )
+    logger.info("funding %d channel account(s) in %s", len(to_fund), submission.hash)
+    _record_outcome(submission, horizon.submit(submission.envelope_xdr))
+    return channels.usable_channels(distribution_account, wanted)
+
+
+@contextmanager
+def _distribution_lock(distribution_account: str):
+    """On PostgreSQL, one instance at a time builds and submits for a distribution account (a session
+    advisory lock, not held by the others, who skip it this pass). Elsewhere a single instance is assumed.
+    The unique indexes of rule (b) hold either way; the lock only avoids wasted envelopes."""
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    key = int.from_bytes(hashlib.sha256(f"polaris deposits {distribution_account}".encode()).digest()[:8],
+                         "big", signed=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+        locked = cursor.fetchone()[0]
+    try:
+        yield locked
+    finally:
+        if locked:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+
+
+# ---- (4) submission and (5) outcomes ----------------------------------------------------------------
+
+
+def _submit_all(submissions: list) -> int:
+    """Submits the committed envelopes in parallel and records each outcome as it arrives."""
+    if not submissions:
+        return 0
+    handled = 0
+    with ThreadPoolExecutor(max_workers=min(32, len(submissions))) as pool:
+        futures = {pool.submit(horizon.submit, sub.envelope_xdr): sub for sub in submissions}
+        for future in as_completed(futures):
+            _failpoint("after_submit")
+            handled += _record_outcome(futures[future], future.result())
+    return handled
+
+
+def _record_outcome(submission: StellarSubmission, outcome: horizon.SubmitOutcome) -> int:
+    if outcome.kind == "applied":
+        return _record_ledger_result(submission, outcome.record)
+    if outcome.kind == "unknown":
+        logger.warning("submission %s: outcome unknown (%s); resolving by hash later", submission.hash, outcome.detail)
+        return 0
+    # Refused with result codes. Another worker may have landed this same envelope meanwhile: look first.
+    try:
+        record = horizon.find_transaction(submission.hash)
+    except BaseRequestError:
+        return 0  # stays pending: resolved by hash later
+    if record is not None:
+        return _record_ledger_result(submission, record)
+    if outcome.result_codes.get("transaction") in ("tx_insufficient_fee", "txinsufficient_fee"):
+        _fee_bump["factor"] = min(FEE_BUMP_LIMIT, _fee_bump["factor"] * 2)
+    return _release(submission, STATE.rejected, outcome.result_codes)
+
+
+def _record_ledger_result(submission: StellarSubmission, record: dict) -> int:
+    if record.get("successful"):
+        return _complete(submission, record)
+    return _release(submission, STATE.failed, horizon.result_codes(record["result_xdr"]), ledger=record.get("ledger"))
+
+
+def _complete(submission: StellarSubmission, record: dict) -> int:
+    """Rule (e): the envelope is in a ledger and succeeded; its deposits complete in one commit."""
+    balance_ids = horizon.claimable_balance_ids(record["result_xdr"]) if record.get("result_xdr") else {}
+    with db_transaction.atomic():
+        won = StellarSubmission.objects.filter(pk=submission.pk, state=STATE.pending).update(
+            state=STATE.succeeded, ledger=record.get("ledger"), resolved_at=timezone.now()
+        )
+        if not won:
+            return 0
+        payments = list(submission.payments.select_related("transaction"))
+        for payment in payments:
+            deposit = payment.transaction
+            if payment.completes:
+                last_op = payment.op_index + payment.op_count - 1
+                _move(deposit, S.completed, f"paid in Stellar transaction {submission.hash}",
+                      stellar_transaction_id=submission.hash,
+                      claimable_balance_id=balance_ids.get(last_op) if payment.claimable_balance else None)
+                QueuedDeposit.objects.filter(transaction=deposit).delete()
+            else:
+                DepositPayment.objects.filter(pk=payment.pk).update(active=False)
+                _move(deposit, S.pending_trust, f"account created in {submission.hash}; waiting for its trustline")
+    if submission.purpose == StellarSubmission.PURPOSE.channels:
+        logger.info("channel accounts funded in %s", submission.hash)
+    return max(1, len(payments))
+
+
+def _release(submission: StellarSubmission, state: str, codes: dict, ledger: int | None = None) -> int:
+    """Rule (c): the envelope can no longer apply. The deposit whose operation failed is parked (back to
+    pending_trust for a missing trustline, else error with the code); the others go back to pending_anchor
+    to be rebuilt in a fresh envelope."""
+    tx_code = codes.get("transaction", "")
+    op_codes = codes.get("operations") or []
+    with db_transaction.atomic():
+        won = StellarSubmission.objects.filter(pk=submission.pk, state=STATE.pending).update(
+            state=state, result_codes=codes or None, ledger=ledger, resolved_at=timezone.now()
+        )
+        if not won:
+            return 0
+        payments = list(submission.payments.filter(active=True).select_related("transaction"))
+        DepositPayment.objects.filter(pk__in=[payment.pk for payment in payments]).update(active=False)
+        parked = 0
+        for payment in payments:
+            deposit = payment.transaction
+            failed = [code for code in op_codes[payment.op_index: payment.op_index + payment.op_count]
+                      if code != "op_success"]
+            if any(code.endswith("no_trust") for code in failed):
+                _move(deposit, S.pending_trust, f"{submission.hash} failed: {failed[0]}")
+                parked += 1
+            elif failed:
+                _move(deposit, S.error, f"{submission.hash} failed: {failed[0]}",
+                      status_message=f"the Stellar payment failed ({failed[0]}); the anchor will review it")
+                parked += 1
+            else:
+                _move(deposit, S.pending_anchor, f"{submission.hash} {state} ({tx_code or 'expired'}); rebuilding")
+    logger.info("submission %s %s (%s)", submission.hash, state, codes or "not in any ledger")
+    retry_now = state == STATE.expired or tx_code in RETRYABLE_TX_CODES or (tx_code in ("tx_failed", "txfailed") and parked)
+    return (len(payments) or 1) if retry_now else parked
+
+
+# ---- (0) resolving by hash ---------------------------------------------------------------------------
+
+
+def resolve_submissions(*, min_age: float) -> int:
+    """Settles pending submissions at least ``min_age`` seconds old (rule (c), (d)).
+
+    Found on Horizon: its recorded success or failure. Not found while the network's close time is still
+    within its max time: resubmit the same envelope (it can land only once) and keep it pending unless it
+    landed. Not found after the max time: look once more, and only then expire it so its deposits are
+    rebuilt with a fresh sequence number.
+    """
+    cutoff = timezone.now() - timedelta(seconds=min_age)
+    pending = list(StellarSubmission.objects.filter(state=STATE.pending, created_at__lte=cutoff).order_by("created_at"))
+    handled, close_time = 0, None
+    for submission in pending:
+        try:
+            record = horizon.find_transaction(submission.hash)
+            if record is None:
+                if close_time is None:
+                    close_time = horizon.latest_close_time()
+                if close_time > submission.max_time:
+                    record = horizon.find_transaction(submission.hash)
+                    if record is None:
+                        handled += _release(submission, STATE.expired, {})
+                        continue
+                else:
+                    outcome = horizon.submit(submission.envelope_xdr)
+                    if outcome.kind != "applied":
+                        continue  # a refusal of a resubmission proves nothing; wait for the max time
+                    record = outcome.record
+            handled += _record_ledger_result(submission, record)
+        except BaseRequestError as error:
+            logger.warning("cannot resolve %s yet: %s", submission.hash, error)
+    return handled
+
+
+def _failpoint(name: str) -> None:
+    if os.environ.get(FAILPOINT_ENV) == name:
+        os.kill(os.getpid(), signal.SIGKILL)
