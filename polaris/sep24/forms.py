@@ -7,7 +7,7 @@ from django.core.validators import DecimalValidator, MaxValueValidator, MinValue
 from django.utils.translation import gettext_lazy as _
 
 from polaris.models import Transaction
-from polaris.shared.fees import calculate_fee
+from polaris.shared.fees import calculate_fee, set_amounts
 
 
 class TransactionForm(forms.Form):
@@ -58,14 +58,4 @@ class TransactionForm(forms.Form):
 
     def apply(self) -> None:
         """Set the amounts, fee and fee details on the transaction from the validated amount (not saved)."""
-        transaction = self.transaction
-        asset = transaction.asset
-        amount = self.cleaned_data["amount"]
-        fee = calculate_fee(asset, self.operation, amount)
-        asset_id = asset.asset_identification_format
-        transaction.amount_in = amount
-        transaction.amount_expected = amount
-        transaction.amount_fee = fee
-        transaction.amount_out = amount - fee
-        transaction.amount_in_asset = transaction.amount_out_asset = transaction.amount_fee_asset = asset_id
-        transaction.fee_details = {"total": str(fee), "asset": asset_id}
+        set_amounts(self.transaction, self.cleaned_data["amount"], self.operation)

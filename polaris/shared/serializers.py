@@ -116,7 +116,11 @@ def transaction_json(transaction: Transaction, *, protocol: str | None = None) -
         **common,
         "kind": transaction.kind,
         "message": transaction.status_message or transaction.message,
-        "more_info_url": more_info_url(transaction, protocol),
+        "more_info_url": (
+            more_info_url(transaction, protocol)
+            if protocol == Transaction.PROTOCOL.sep24 or settings.SEP6_USE_MORE_INFO_URL or transaction.more_info_url
+            else None
+        ),
         "from": transaction.from_address,
         "to": transaction.to_address,
         "user_action_required_by": iso_datetime(transaction.user_action_required_by),
