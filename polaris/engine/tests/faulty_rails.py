@@ -11,8 +11,6 @@ The marker file gets one line per call, so a test can prove the integration was 
 import os
 import time
 
-from django.apps import AppConfig
-
 from examples.anchor.integrations import AnchorRails
 
 
@@ -36,13 +34,3 @@ class FaultyAnchorRails(AnchorRails):
         with open(os.environ["PAYOUT_FAULT_MARKER"], "a") as marker:
             marker.write(f"{transaction.id}\n")
 
-
-class FaultyRailsConfig(AppConfig):
-    name = "polaris.engine.tests"
-    label = "polaris_engine_tests"
-
-    def ready(self):
-        if os.environ.get("PAYOUT_FAULT"):
-            from polaris.integrations import register_integrations
-
-            register_integrations(rails=FaultyAnchorRails())
