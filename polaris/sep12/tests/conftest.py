@@ -1,0 +1,1 @@
+from polaris.shared.testing import *  # noqa: F401,F403 (fixtures)
