@@ -100,4 +100,10 @@ def sep_urlpatterns(active_seps: list[str]) -> list:
     return patterns
 
 
-urlpatterns = sep_urlpatterns(settings.ACTIVE_SEPS)
+def _openapi(request):
+    from polaris.shared.openapi import openapi_json  # it reads SEP_PATHS from this module
+
+    return openapi_json(request)
+
+
+urlpatterns = sep_urlpatterns(settings.ACTIVE_SEPS) + [path("openapi.json", _openapi, name="polaris-openapi")]
