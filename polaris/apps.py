@@ -14,3 +14,5 @@ class PolarisConfig(AppConfig):
         from polaris import conf
 
         conf.connect_signals()
+        # Connects the callback outbox to transitions' status_changed signal (owned by the payment engine).
+        from polaris.engine import notifications  # noqa: F401

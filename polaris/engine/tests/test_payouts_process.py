@@ -115,7 +115,7 @@ def test_integration_raising_in_a_worker_parks_the_payout(paid, horizon, bank, t
 def test_two_executors_at_once_execute_each_payout_exactly_once(paid, horizon, bank, tmp_path):
     if connection.vendor != "postgresql":
         pytest.skip("runs two executors against one database: the PostgreSQL run covers it")
-    ts = paid(30)
+    ts = paid(12)
     marker = tmp_path / "calls"
     workers = [
         executor(horizon, bank, tmp_path, "--loop", "--interval", "0.3", fault="record", marker=marker)
