@@ -14,6 +14,7 @@ event on arrival (same machine, same clock); the ledger comes from the record's 
 
 import argparse
 import asyncio
+import itertools
 import re
 import statistics
 import subprocess
@@ -140,7 +141,15 @@ async def delivery_run(session, net, log: CloseLog, feeders, dest: str, closes_w
 
     listener = asyncio.create_task(listen())
     await ready.wait()
-    envelopes = iter(build_envelopes(net, feeders, 1, dest))
+    def one_at_a_time():
+        # Build each envelope only when it is sent, so an unsent one never advances its feeder's sequence.
+        for i in itertools.cycle(range(len(feeders))):
+            source = [feeders[i]]
+            envelope = build_envelopes(net, source, 1, dest)[0]
+            feeders[i] = source[0]
+            yield envelope
+
+    envelopes = one_at_a_time()
     last_seq = 0
     while len(arrivals) < closes_wanted:
         await post_tx(session, net.url, next(envelopes), "/transactions_async")
