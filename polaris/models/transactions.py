@@ -129,6 +129,11 @@ class Transaction(models.Model):
     memo = models.CharField(max_length=64, null=True, blank=True)
     memo_type = models.CharField(max_length=10, choices=MEMO_TYPE.choices, default=MEMO_TYPE.text)
     receiving_anchor_account = models.CharField(max_length=69, null=True, blank=True)
+    # Where a withdrawal's refund goes back to on Stellar (SEP-6/24 ``refund_memo``/``refund_memo_type``),
+    # and how a SEP-6 user funds or receives the off-chain leg (``funding_method``).
+    refund_memo = models.CharField(max_length=64, null=True, blank=True)
+    refund_memo_type = models.CharField(max_length=10, choices=MEMO_TYPE.choices, null=True, blank=True)
+    funding_method = _text()
 
     started_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
