@@ -176,7 +176,7 @@ def withdraw(request, token: SEP10Token):
     amount = amount_param(params)
     check_amount_limits(amount, asset.withdrawal_min_amount, asset.withdrawal_max_amount, asset.code)
     source = stellar_account_param(params) or token.muxed_account or token.account
-    check_refund_memo(params)
+    refund_memo = check_refund_memo(params)
     on_change_callback = callback_url_param(params, "on_change_callback", allow_post_message=True)
     _check_quote(params)
     with db_transaction.atomic():
@@ -190,6 +190,7 @@ def withdraw(request, token: SEP10Token):
             from_address=source,
             memo_type=Transaction.MEMO_TYPE.id,
             on_change_callback=on_change_callback,
+            **refund_memo,
             **shared.owner_fields(token),
         )
         transaction.save()

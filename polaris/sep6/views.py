@@ -197,13 +197,18 @@ def _deposit_fields(params: dict) -> dict:
         "memo": memo,
         "memo_type": memo_type or Transaction.MEMO_TYPE.text,
         "claimable_balance_supported": bool_param(params, "claimable_balance_supported"),
+        "funding_method": string_param(params, "funding_method"),
     }
 
 
 def _withdraw_fields(params: dict, token: SEP10Token) -> dict:
     source = stellar_account_param(params, "account") or token.muxed_account or token.account
-    check_refund_memo(params)
-    return {"from_address": source, "memo_type": Transaction.MEMO_TYPE.id}
+    return {
+        "from_address": source,
+        "memo_type": Transaction.MEMO_TYPE.id,
+        "funding_method": string_param(params, "funding_method"),
+        **check_refund_memo(params),
+    }
 
 
 @csrf_exempt

@@ -212,8 +212,12 @@ def allow_methods(*methods: str):
     return decorate
 
 
-def check_refund_memo(params: dict) -> None:
-    """``refund_memo`` and ``refund_memo_type`` come together and form a valid memo (SEP-6/24 withdraw)."""
+def check_refund_memo(params: dict) -> dict:
+    """``refund_memo`` and ``refund_memo_type`` come together and form a valid memo (SEP-6/24 withdraw).
+
+    Returns them as Transaction fields, so a refund can later go back with the memo the user asked for.
+    """
     if (params.get("refund_memo") in (None, "")) != (params.get("refund_memo_type") in (None, "")):
         raise BadRequest("'refund_memo' and 'refund_memo_type' must be sent together")
-    memo_params(params, "refund_memo", "refund_memo_type")
+    memo, memo_type = memo_params(params, "refund_memo", "refund_memo_type")
+    return {"refund_memo": memo, "refund_memo_type": memo_type}

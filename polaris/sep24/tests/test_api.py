@@ -158,8 +158,10 @@ def test_sep9_fields_are_refused_by_default_and_passed_to_the_integration(client
 
 
 def test_withdraw_starts_incomplete_with_source(client, usd, wallet):
-    response = start(client, wallet, WITHDRAW, {"amount": "50"})
+    response = start(client, wallet, WITHDRAW, {"amount": "50", "refund_memo": "reason", "refund_memo_type": "text"})
     assert response.status_code == 200
+    stored = Transaction.objects.get(id=response.json()["id"])
+    assert (stored.refund_memo, stored.refund_memo_type) == ("reason", "text")
     tx = get_tx(client, wallet, id=response.json()["id"]).json()["transaction"]
     assert tx["status"] == "incomplete" and tx["kind"] == "withdrawal" and tx["from"] == wallet.account
     assert tx["withdraw_anchor_account"] is None and tx["withdraw_memo"] is None

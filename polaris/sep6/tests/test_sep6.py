@@ -88,9 +88,11 @@ def test_auth_required(client, usd, path):
 
 
 def test_deposit_success_with_instructions_and_how(client, usd, wallet):
-    response = deposit(client, wallet, amount="100", memo="7", memo_type="id", on_change_callback="https://w.example/cb")
+    response = deposit(client, wallet, amount="100", memo="7", memo_type="id", on_change_callback="https://w.example/cb",
+                       funding_method="WIRE")
     assert response.status_code == 200, response.content
     body = response.json()
+    assert Transaction.objects.get(id=body["id"]).funding_method == "WIRE"
     assert {"id", "how", "instructions", "eta", "extra_info"} <= set(body)
     assert body["instructions"]["organization.bank_account_number"]["value"] == "ANCHOR-1"
     assert "ANCHOR-1" in body["how"] and body["min_amount"] == 10.0
@@ -144,9 +146,11 @@ def test_default_integration_answers_501(client, usd, wallet):
 
 
 def test_withdraw_success_has_only_allowed_keys(client, usd, wallet):
-    response = withdraw(client, wallet, amount="50", refund_memo="5", refund_memo_type="id")
+    response = withdraw(client, wallet, amount="50", refund_memo="5", refund_memo_type="id", funding_method="SEPA")
     assert response.status_code == 200, response.content
     body = response.json()
+    stored = Transaction.objects.get(id=body["id"])
+    assert (stored.refund_memo, stored.refund_memo_type, stored.funding_method) == ("5", "id", "SEPA")
     assert set(body) <= {"id", "account_id", "memo_type", "memo", "eta", "min_amount", "max_amount", "fee_fixed", "fee_percent", "extra_info"}
     assert body["account_id"] == usd.distribution_account and body["memo_type"] == "id" and int(body["memo"]) > 0
     tx = get_tx(client, wallet, body["id"]).json()["transaction"]
