@@ -4,7 +4,8 @@ Invariant 1 -- each deposit is paid on Stellar at most once, and each deposit wh
 eventually paid or visibly parked for a person -- rests on these rules, each enforced below:
 
   (a) Every envelope is signed with a max time and committed (``StellarSubmission`` + ``DepositPayment``
-      rows, deposits moved to ``pending_stellar``) *before* it is submitted.
+      rows) *before* it is submitted. Deposits keep their status (``pending_anchor`` or ``pending_trust``)
+      until the outcome is known, as in django-polaris; the active payment row is what claims them.
   (b) A deposit goes into a new envelope only if it has no active ``DepositPayment``; a partial unique
       index makes a second active row impossible, even for two workers racing.
   (c) A payment row is deactivated only when its envelope can no longer apply: Horizon refused it with
@@ -79,7 +80,7 @@ FAILPOINT_ENV = "POLARIS_DEPOSITS_FAILPOINT"
 @dataclass(frozen=True)
 class Options:
     envelope_timeout: int = 120  # seconds of validity (max time) after the network's current close time
-    max_channels: int = 20  # envelopes in flight at once per distribution account
+    max_channels: int = 100  # envelopes in flight at once per distribution account (channels are created on demand)
     resolve_after: float = 15.0  # a later pass resolves a pending submission once it is this old
 
 
@@ -243,10 +244,11 @@ def _pay_from(distribution_account: str, deposits: list, options: Options) -> in
         return handled
     max_time = max(int(time.time()), close_time) + options.envelope_timeout
     committed = []
-    for group, (channel, sequence) in zip(groups, usable):
-        submission = _commit(group, channel, sequence, distribution_account, fee, max_time)
-        if submission is not None:
-            committed.append(submission)
+    with db_transaction.atomic():  # one commit for all envelopes; each is its own savepoint
+        for group, (channel, sequence) in zip(groups, usable):
+            submission = _commit(group, channel, sequence, distribution_account, fee, max_time)
+            if submission is not None:
+                committed.append(submission)
     _failpoint("after_commit")
     return handled + _submit_all(committed)
 
@@ -348,8 +350,6 @@ def _commit(group: Group, channel: ChannelAccount, sequence: int, distribution_a
                                            completes=plan.completes))
                 index += len(plan.operations)
             DepositPayment.objects.bulk_create(rows)
-            for plan in group.plans:
-                _move(plan.deposit, S.pending_stellar, f"in Stellar transaction {submission.hash}")
         return submission
     except (_Claimed, IntegrityError):
         logger.info("envelope for %d deposit(s) dropped unsent: claimed by another worker", len(ids))
@@ -427,7 +427,8 @@ def _submit_all(submissions: list) -> int:
     if not submissions:
         return 0
     handled = 0
-    with ThreadPoolExecutor(max_workers=min(32, len(submissions))) as pool:
+    # One thread per envelope: each synchronous POST waits for the ledger, so they must all be in flight.
+    with ThreadPoolExecutor(max_workers=len(submissions)) as pool:
         futures = {pool.submit(horizon.submit, sub.envelope_xdr): sub for sub in submissions}
         for future in as_completed(futures):
             _failpoint("after_submit")
@@ -505,14 +506,15 @@ def _release(submission: StellarSubmission, state: str, codes: dict, ledger: int
             failed = [code for code in op_codes[payment.op_index: payment.op_index + payment.op_count]
                       if code != "op_success"]
             if any(code.endswith("no_trust") for code in failed):
-                _move(deposit, S.pending_trust, f"{submission.hash} failed: {failed[0]}")
+                if deposit.status != S.pending_trust:
+                    _move(deposit, S.pending_trust, f"{submission.hash} failed: {failed[0]}")
                 parked += 1
             elif failed:
                 _move(deposit, S.error, f"{submission.hash} failed: {failed[0]}",
                       status_message=f"the Stellar payment failed ({failed[0]}); the anchor will review it")
                 parked += 1
             else:
-                _move(deposit, S.pending_anchor, f"{submission.hash} {state} ({tx_code or 'expired'}); rebuilding")
+                logger.info("deposit %s: %s %s (%s); rebuilding", deposit.pk, submission.hash, state, tx_code or "expired")
     logger.info("submission %s %s (%s)", submission.hash, state, codes or "not in any ledger")
     retry_now = state == STATE.expired or tx_code in RETRYABLE_TX_CODES or (tx_code in ("tx_failed", "txfailed") and parked)
     return (len(payments) or 1) if retry_now else parked

@@ -13,7 +13,7 @@ from polaris.models import ChannelAccount, StellarSubmission
 from polaris.stellar import envelopes, horizon
 
 # Enough XLM for the minimum balance and tens of thousands of 100-operation transactions' fees.
-CHANNEL_STARTING_BALANCE = Decimal("10")
+CHANNEL_STARTING_BALANCE = Decimal("5")
 
 
 def usable_channels(distribution_account: str, limit: int) -> list[tuple[ChannelAccount, int]]:

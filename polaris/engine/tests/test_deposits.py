@@ -39,7 +39,7 @@ def test_funded_account_is_paid_once_with_the_amount_after_fees(anchor, ledger):
     assert ledger.deliveries()[user.public_key] == 1
     assert deposit.stellar_transaction_id == StellarSubmission.objects.get(purpose="deposits").hash
     history = list(deposit.status_changes.order_by("at").values_list("to_status", "actor"))
-    assert [to for to, _ in history] == [S.pending_user_transfer_start, S.pending_anchor, S.pending_stellar, S.completed]
+    assert [to for to, _ in history] == [S.pending_user_transfer_start, S.pending_anchor, S.completed]
     assert {actor for _, actor in history[1:]} == {"process_pending_deposits"}
     assert waiting.status == S.pending_user_transfer_start
     assert not QueuedDeposit.objects.filter(transaction=deposit).exists()
