@@ -2,7 +2,8 @@ from django.apps import AppConfig
 
 
 class AnchorConfig(AppConfig):
-    """The demo anchor: registers the seed's AnchorRails once Django is ready, as django-polaris anchors do."""
+    """The demo anchor: registers the seed's AnchorRails and the SEP-6/12/24 integrations of ``transfers``
+    once Django is ready, as django-polaris anchors do."""
 
     name = "examples.anchor"
     label = "anchor"
@@ -11,5 +12,6 @@ class AnchorConfig(AppConfig):
         from polaris.integrations import register_integrations
 
         from .integrations import AnchorRails
+        from .transfers import BankDeposit, BankWithdrawal, Customers
 
-        register_integrations(rails=AnchorRails())
+        register_integrations(rails=AnchorRails(), deposit=BankDeposit(), withdrawal=BankWithdrawal(), customer=Customers())

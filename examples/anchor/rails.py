@@ -21,6 +21,7 @@ import uuid
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import Enum
+from urllib.parse import quote
 
 import requests
 
@@ -106,6 +107,13 @@ def get_reference_id(transaction) -> str:
     upper-case (e.g. "3F2A9C0D1B7E"). 48 bits keeps collisions out of reach for a demo's volume; the bank
     matches references without regard to case or surrounding spaces."""
     return uuid.UUID(str(transaction.id)).hex[:REFERENCE_LENGTH].upper()
+
+
+def get_account(account_id: str) -> dict:
+    """The customer's bank account (``id``, ``kind``, ``status``, ``currency``, ...); BankError 404 if unknown."""
+    if not account_id:
+        raise BankError("no account given", 404)
+    return _call("GET", f"/accounts/{quote(account_id, safe='')}")
 
 
 def has_received_payment(reference: str) -> bool:
