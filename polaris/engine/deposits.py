@@ -470,6 +470,9 @@ def _complete(submission: StellarSubmission, record: dict) -> int:
         if not won:
             return 0
         payments = list(submission.payments.select_related("transaction"))
+        QueuedDeposit.objects.filter(
+            transaction__in=[payment.transaction_id for payment in payments if payment.completes]
+        ).delete()
         for payment in payments:
             deposit = payment.transaction
             if payment.completes:
@@ -477,7 +480,6 @@ def _complete(submission: StellarSubmission, record: dict) -> int:
                 _move(deposit, S.completed, f"paid in Stellar transaction {submission.hash}",
                       stellar_transaction_id=submission.hash,
                       claimable_balance_id=balance_ids.get(last_op) if payment.claimable_balance else None)
-                QueuedDeposit.objects.filter(transaction=deposit).delete()
             else:
                 DepositPayment.objects.filter(pk=payment.pk).update(active=False)
                 _move(deposit, S.pending_trust, f"account created in {submission.hash}; waiting for its trustline")
