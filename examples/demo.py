@@ -25,12 +25,7 @@ from localnet import testing as localnet_testing
 
 REPO = Path(__file__).resolve().parents[1]
 MANAGE = [sys.executable, str(REPO / "examples" / "anchor" / "manage.py")]
-WORKERS = [
-    ["process_pending_deposits", "--loop", "--interval", "5"],
-    ["watch_transactions"],
-    ["execute_outgoing_transactions", "--loop", "--interval", "5"],
-    ["poll_outgoing_transactions", "--loop", "--interval", "5"],
-]
+WORKERS = ["process_pending_deposits", "watch_transactions", "execute_outgoing_transactions", "poll_outgoing_transactions"]
 
 
 def main() -> int:
@@ -44,7 +39,7 @@ def main() -> int:
 
     var_dir = Path(options.var_dir)
     var_dir.mkdir(parents=True, exist_ok=True)
-    keys = _demo_keys(var_dir / "keys.json")
+    keys = demo_keys(var_dir / "keys.json")
     children: list[subprocess.Popen] = []
     localnet = bank = None
     try:
@@ -54,29 +49,11 @@ def main() -> int:
         bank = BankProcess(str(var_dir / "bank.sqlite3"), port=options.bank_port, settle_after=5,
                            log_path=str(var_dir / "bank.log")).start()
         host_url = f"http://127.0.0.1:{options.anchor_port}"
-        env = dict(
-            os.environ,
-            HORIZON_URI=localnet.url,
-            STELLAR_NETWORK_PASSPHRASE=localnet.passphrase,
-            HOST_URL=host_url,
-            LOCAL_MODE="true",
-            SIGNING_SEED=keys["signing_seed"],
-            SERVER_JWT_KEY=keys["jwt_key"],
-            DJANGO_SECRET_KEY=keys["django_secret_key"],
-            SANDBOX_BANK_URL=bank.url,
-            ANCHOR_VAR_DIR=str(var_dir),
-        )
-        subprocess.run(MANAGE + ["migrate", "--noinput", "-v", "0"], env=env, check=True)
-        subprocess.run(MANAGE + ["demo_asset"], env=env, check=True)
-
+        env = anchor_env(localnet, bank, host_url, keys, var_dir)
+        prepare_anchor(env)
         logs = var_dir / "logs"
-        logs.mkdir(exist_ok=True)
-        web = ["runserver", f"127.0.0.1:{options.anchor_port}", "--noreload"]
-        for command in [web] + WORKERS:
-            log = open(logs / f"{command[0]}.log", "ab")
-            children.append(subprocess.Popen(MANAGE + command, env=env, stdout=log, stderr=subprocess.STDOUT))
-
-        _wait_for(f"{host_url}/.well-known/stellar.toml")
+        children = start_anchor(env, options.anchor_port, logs)
+        wait_for(f"{host_url}/.well-known/stellar.toml")
         print(
             f"\nThe demo anchor is running.\n"
             f"  anchor        {host_url}  (stellar.toml: {host_url}/.well-known/stellar.toml)\n"
@@ -90,21 +67,61 @@ def main() -> int:
             return _check_children(children)
         return _supervise(children)
     finally:
-        for child in children:
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-        for child in children:
-            try:
-                child.wait(10)
-            except subprocess.TimeoutExpired:
-                child.kill()
+        stop_children(children)
         if bank is not None:
             bank.stop()
         if localnet is not None:
             localnet.stop()
 
 
-def _demo_keys(path: Path) -> dict:
+def anchor_env(localnet, bank, host_url: str, keys: dict, var_dir: Path, **extra: str) -> dict:
+    """The anchor's environment: where localnet and the bank are, its URL and keys, its state directory."""
+    return dict(
+        os.environ,
+        HORIZON_URI=localnet.url,
+        STELLAR_NETWORK_PASSPHRASE=localnet.passphrase,
+        HOST_URL=host_url,
+        LOCAL_MODE="true",
+        SIGNING_SEED=keys["signing_seed"],
+        SERVER_JWT_KEY=keys["jwt_key"],
+        DJANGO_SECRET_KEY=keys["django_secret_key"],
+        SANDBOX_BANK_URL=bank.url,
+        ANCHOR_VAR_DIR=str(var_dir),
+        **extra,
+    )
+
+
+def prepare_anchor(env: dict) -> None:
+    """Migrate the database and issue the demo asset (both do nothing the second time)."""
+    subprocess.run(MANAGE + ["migrate", "--noinput", "-v", "0"], env=env, check=True)
+    subprocess.run(MANAGE + ["demo_asset"], env=env, check=True)
+
+
+def start_anchor(env: dict, port: int, logs: Path, interval: float = 5.0) -> list[subprocess.Popen]:
+    """The anchor's web server and its four workers, each logging to ``logs/<command>.log``."""
+    logs.mkdir(parents=True, exist_ok=True)
+    commands = [["runserver", f"127.0.0.1:{port}", "--noreload"]]
+    commands += [[worker, "--loop", "--interval", str(interval)] for worker in WORKERS]
+    children = []
+    for command in commands:
+        with open(logs / f"{command[0]}.log", "ab") as log:
+            children.append(subprocess.Popen(MANAGE + command, env=env, stdout=log, stderr=subprocess.STDOUT))
+    return children
+
+
+def stop_children(children: list[subprocess.Popen]) -> None:
+    """SIGTERM to all, then wait for each (SIGKILL after 10 s)."""
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    for child in children:
+        try:
+            child.wait(10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+
+
+def demo_keys(path: Path) -> dict:
     """The anchor's keys, made once and kept, so restarts keep its identity and its encrypted seeds readable."""
     if path.exists():
         return json.loads(path.read_text())
@@ -118,7 +135,7 @@ def _demo_keys(path: Path) -> dict:
     return keys
 
 
-def _wait_for(url: str, timeout: float = 60.0) -> None:
+def wait_for(url: str, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:
