@@ -25,7 +25,14 @@ from localnet import testing as localnet_testing
 
 REPO = Path(__file__).resolve().parents[1]
 MANAGE = [sys.executable, str(REPO / "examples" / "anchor" / "manage.py")]
-WORKERS = ["process_pending_deposits", "watch_transactions", "execute_outgoing_transactions", "poll_outgoing_transactions"]
+# The seed's four workers, and the sender of on_change_callback notifications from the outbox.
+WORKERS = [
+    "process_pending_deposits",
+    "watch_transactions",
+    "execute_outgoing_transactions",
+    "poll_outgoing_transactions",
+    "send_callbacks",
+]
 
 
 def main() -> int:
