@@ -94,6 +94,8 @@ def anchor_env(localnet, bank, host_url: str, keys: dict, var_dir: Path, **extra
         DJANGO_SECRET_KEY=keys["django_secret_key"],
         SANDBOX_BANK_URL=bank.url,
         ANCHOR_VAR_DIR=str(var_dir),
+        # The demo anchor's own settings, even when started from a process (a test run) that set others.
+        DJANGO_SETTINGS_MODULE="examples.anchor.settings",
         **extra,
     )
 

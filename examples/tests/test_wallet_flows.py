@@ -69,7 +69,6 @@ def stack(tmp_path_factory):
         anchor = f"http://127.0.0.1:{port}"
         extra = {"DATABASE_URL": database_url} if database_url else {}
         env = demo.anchor_env(localnet, bank, anchor, demo.demo_keys(var_dir / "keys.json"), var_dir, **extra)
-        env.pop("DJANGO_SETTINGS_MODULE", None)  # manage.py's own settings, not the test suite's
         if not database_url:
             env.pop("DATABASE_URL", None)
         demo.prepare_anchor(env)
