@@ -1,7 +1,7 @@
 """Deposit throughput: 1,000 ready deposits (some with their own memo) paid by process_pending_deposits.
 
     .venv/bin/python bench/deposits.py [--postgres] [--runs 3] [--deposits 1000] [--memo-every 10]
-                                       [--close-interval 1.0] [--max-channels 50]
+                                       [--close-interval 1.0] [--max-channels 110]
 
 Starts a real localnet process, creates a throw-away database (SQLite by default, PostgreSQL with
 --postgres), an issued asset and 100 destination accounts with trustlines, then for each run queues the
@@ -27,7 +27,7 @@ def main() -> None:
     parser.add_argument("--deposits", type=int, default=1000)
     parser.add_argument("--memo-every", type=int, default=10, help="every Nth deposit has its own memo")
     parser.add_argument("--close-interval", type=float, default=1.0, help="localnet seconds between ledgers")
-    parser.add_argument("--max-channels", type=int, default=50)
+    parser.add_argument("--max-channels", type=int, default=110, help="enough for 100 memo deposits + 10 batches in one pass")
     args = parser.parse_args()
 
     sys.path.insert(0, str(REPO))
