@@ -16,6 +16,7 @@ import base64
 import sys
 import time
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from html.parser import HTMLParser
@@ -225,7 +226,7 @@ def read_page(html: str) -> _Page:
     return page
 
 
-def complete_interactive(wallet: Wallet, url: str, answers: dict) -> requests.Response:
+def complete_interactive(url: str, answers: dict) -> requests.Response:
     """Fill in every form of a SEP-24 interactive flow from `answers` (field name -> value), like a browser
     without JavaScript: one cookie session, the forms' hidden fields (CSRF) sent back, redirects followed.
     Returns the last page (the transaction's more_info page); raises with the page's errors on a refusal."""
@@ -242,6 +243,16 @@ def complete_interactive(wallet: Wallet, url: str, answers: dict) -> requests.Re
             raise RuntimeError(f"the anchor refused the form: {'; '.join(read_page(response.text).errors)}")
         _check(response)
     raise RuntimeError("the interactive flow did not end after 10 forms")
+
+
+# Completes a SEP-24 interactive flow: (interactive URL, answers by field name) -> the last page's HTML. The
+# flows take one so a test can complete the pages in a real browser instead of with plain form posts.
+Interactive = Callable[[str, dict], str]
+
+
+def post_forms(url: str, answers: dict) -> str:
+    """The default Interactive: plain form posts (complete_interactive)."""
+    return complete_interactive(url, answers).text
 
 
 # ---- SEP-24 and SEP-6 ------------------------------------------------------------------------------------
@@ -302,13 +313,14 @@ def wait_for_status(wallet: Wallet, sep: str, transaction_id: str, wanted: str, 
 # ---- The two flows ---------------------------------------------------------------------------------------
 
 
-def deposit(wallet: Wallet, bank: str, amount: str, sep: str = "24", bank_account: str | None = None) -> dict:
+def deposit(wallet: Wallet, bank: str, amount: str, sep: str = "24", bank_account: str | None = None,
+            interactive: Interactive = post_forms) -> dict:
     """A deposit end to end: start it, get the bank instructions, send the money at the bank, wait for
     `completed`. Returns the completed transaction."""
     bank_account = bank_account or bank_customer(bank, cash=amount)
     if sep == "24":
         started = start_sep24(wallet, "deposit", amount)
-        page = read_page(complete_interactive(wallet, started["url"], {"amount": amount}).text)
+        page = read_page(interactive(started["url"], {"amount": amount}))
         instructions = {BANK_ACCOUNT_LABEL: page.pairs.get(BANK_ACCOUNT_LABEL), REFERENCE_LABEL: page.pairs.get(REFERENCE_LABEL)}
         transaction_id = started["id"]
     else:
@@ -325,13 +337,14 @@ def deposit(wallet: Wallet, bank: str, amount: str, sep: str = "24", bank_accoun
     return done
 
 
-def withdraw(wallet: Wallet, bank: str, amount: str, sep: str = "24", bank_account: str | None = None) -> dict:
+def withdraw(wallet: Wallet, bank: str, amount: str, sep: str = "24", bank_account: str | None = None,
+             interactive: Interactive = post_forms) -> dict:
     """A withdrawal end to end: start it with the bank account to be paid, pay the anchor on Stellar with
     its memo, wait for `completed`. Returns the completed transaction."""
     bank_account = bank_account or bank_customer(bank)
     if sep == "24":
         started = start_sep24(wallet, "withdraw", amount)
-        complete_interactive(wallet, started["url"], {"amount": amount, "bank_account": bank_account})
+        interactive(started["url"], {"amount": amount, "bank_account": bank_account})
         transaction_id = started["id"]
     else:
         transaction_id = sep6(wallet, "withdraw", amount, type="bank_account", dest=bank_account)["id"]
