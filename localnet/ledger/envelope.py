@@ -6,6 +6,7 @@ import struct
 
 from stellar_sdk import xdr as X
 
+from . import fastxdr
 from .codec import muxed
 
 _TYPE_TX = struct.pack(">I", 2)
@@ -41,7 +42,7 @@ class ParsedTx:
         self.envelope_xdr = envelope_xdr
         try:
             raw = base64.b64decode(envelope_xdr, validate=True)
-            env = X.TransactionEnvelope.from_xdr_bytes(raw)
+            env = fastxdr.decode(raw) or X.TransactionEnvelope.from_xdr_bytes(raw)
         except (binascii.Error, ValueError, EOFError, struct.error, IndexError, TypeError, AttributeError) as exc:
             raise MalformedEnvelope(str(exc)) from exc
         except Exception as exc:  # xdrlib3 raises assorted errors on truncated or bad input
