@@ -109,7 +109,9 @@ def prepare_anchor(env: dict) -> None:
 def start_anchor(env: dict, port: int, logs: Path, interval: float = 5.0) -> list[subprocess.Popen]:
     """The anchor's web server and its four workers, each logging to ``logs/<command>.log``."""
     logs.mkdir(parents=True, exist_ok=True)
-    commands = [["runserver", f"127.0.0.1:{port}", "--noreload"]]
+    # --insecure: with DEBUG off, runserver serves the interactive pages' CSS and JS only when told to; a real
+    # deployment serves the collected static files from its web server instead.
+    commands = [["runserver", f"127.0.0.1:{port}", "--noreload", "--insecure"]]
     commands += [[worker, "--loop", "--interval", str(interval)] for worker in WORKERS]
     children = []
     for command in commands:

@@ -87,6 +87,8 @@ class Person:
         self.pages.append(path)
         html = self.driver.find_element(By.TAG_NAME, "html")
         assert html.get_attribute("lang") and self.driver.title.strip() and self.driver.find_element(By.TAG_NAME, "h1").text
+        styled = "return [...document.styleSheets].some(sheet => sheet.cssRules.length)"
+        assert self.driver.execute_script(styled), "the page's stylesheet was not served"
 
 
 def test_sep24_deposit_then_withdrawal_in_chromium_each_move_the_money_once(stack, driver, tmp_path):
