@@ -98,6 +98,8 @@ def string_param(params: dict, name: str, *, required: bool = False) -> str | No
         return None
     if not isinstance(value, (str, int)) or isinstance(value, bool):
         raise BadRequest(f"'{name}' must be a string")
+    if "\x00" in str(value):  # PostgreSQL refuses NUL in text: a query with it would be a 500
+        raise BadRequest(f"'{name}' must not contain NUL characters")
     return str(value).strip()
 
 

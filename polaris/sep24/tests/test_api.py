@@ -167,7 +167,8 @@ def test_withdraw_starts_incomplete_with_source(client, usd, wallet):
     assert tx["withdraw_anchor_account"] is None and tx["withdraw_memo"] is None
 
 
-@pytest.mark.parametrize("body", [{"refund_memo": "1"}, {"refund_memo_type": "id"}, {"refund_memo": "x", "refund_memo_type": "id"}, {"asset_code": "FAKE"}])
+@pytest.mark.parametrize("body", [{"refund_memo": "1"}, {"refund_memo_type": "id"}, {"refund_memo": "x", "refund_memo_type": "id"}, {"asset_code": "FAKE"},
+                                  {"asset_code": "US\x00D"}])
 def test_withdraw_rejects_bad_input(client, usd, wallet, body):
     assert start(client, wallet, WITHDRAW, body).status_code == 400
 
