@@ -45,3 +45,14 @@ def test_sep6_asks_for_kyc_first_and_a_known_bank_account(stack):
     response = requests.get(f"{wallet.toml['TRANSFER_SERVER']}/withdraw", headers=wallet.auth, timeout=10,
                             params={"asset_code": wallet.asset.code, "amount": "5", "dest": "acc_nope"})  # fmt: skip
     assert response.status_code == 400 and "no account 'acc_nope'" in response.json()["error"]
+
+
+def test_sep12_customer_can_be_deleted_and_then_needs_info_again(stack):
+    wallet = new_wallet(stack)
+    kyc_server = wallet.toml["KYC_SERVER"]
+    customer_id = w.put_customer(wallet)
+    assert wallet.call("GET", f"{kyc_server}/customer", params={"id": customer_id})["status"] == "ACCEPTED"
+    assert wallet.call("DELETE", f"{kyc_server}/customer/{wallet.account}") == {}
+    assert wallet.call("GET", f"{kyc_server}/customer")["status"] == "NEEDS_INFO"
+    response = requests.get(f"{kyc_server}/customer", params={"id": customer_id}, headers=wallet.auth, timeout=10)
+    assert response.status_code == 404
