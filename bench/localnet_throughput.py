@@ -4,7 +4,11 @@
 
 Throughput: envelopes are built and signed before the clock starts (one per source account, so no source
 ever waits on its own sequence), then sent by many concurrent workers to POST /transactions_async. The
-rate is applied operations / (close time of the ledger that applied the last one - first send).
+rate is applied operations / (close time of the ledger that applied the last one - first send). The client
+shares the machine's cores with the server, so each run also prints the CPU seconds the server and this client
+used (per operation, and as a share of one core over the run; the server's is read from /proc): a server near
+100% of a core is the limit, and a busy client or other work on the machine can be too. The load average is
+printed at the start and the end.
 
 Delivery delay: a ledger's `closed_at` has 1-second resolution, so the server is run with `--log-level
 info`, which logs each close with a microsecond wall-clock timestamp taken right after the ledger is
@@ -15,6 +19,7 @@ event on arrival (same machine, same clock); the ledger comes from the record's 
 import argparse
 import asyncio
 import itertools
+import os
 import re
 import statistics
 import subprocess
@@ -92,9 +97,17 @@ def build_envelopes(net, sources, ops_per_tx: int, dest: str) -> list[str]:
     return envelopes
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def throughput_run(session, net, log: CloseLog, envelopes: list[str], ops_per_tx: int, workers: int):
     expected = len(envelopes) * ops_per_tx
     pending = iter(envelopes)
+    server_cpu, client_cpu = cpu_seconds(net.process.pid), time.process_time()
 
     async def worker():
         for envelope in pending:
@@ -112,9 +125,15 @@ async def throughput_run(session, net, log: CloseLog, envelopes: list[str], ops_
         if time.time() - sent > 60:
             raise RuntimeError(f"only {applied} of {expected} operations applied")
         await asyncio.sleep(0.05)
+    server_cpu, client_cpu = cpu_seconds(net.process.pid) - server_cpu, time.process_time() - client_cpu
+    wall = time.time() - t0
     failed = sum(c[3] for _, c in closes)
     end = max(c[0] for _, c in closes if c[2])
     return {
+        "server_us_per_op": server_cpu / expected * 1e6,
+        "client_us_per_op": client_cpu / expected * 1e6,
+        "server_share": server_cpu / wall,
+        "client_share": client_cpu / wall,
         "ops_per_s": expected / (end - t0),
         "send_s": sent - t0,
         "total_s": end - t0,
@@ -177,7 +196,8 @@ async def main(args):
             accounts = await create_accounts(session, net, single_n + batch_n + 60 + 1)
             dest = accounts[-1][0].public_key
             singles, batches, feeders = accounts[:single_n], accounts[single_n : single_n + batch_n], accounts[-61:-1]
-            print(f"localnet {net.url}, close interval {args.close_interval}s, {args.workers} client workers")
+            print(f"localnet {net.url}, close interval {args.close_interval}s, {args.workers} client workers, "
+                  f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}")
             results = {"1-op": [], "100-op": []}
             for run in range(args.runs):
                 for label, sources, ops in (("100-op", batches, 100), ("1-op", singles, 1)):
@@ -187,7 +207,9 @@ async def main(args):
                     print(
                         f"  run {run + 1} {label:>6}: {r['ops_per_s']:7.0f} ops/s  ({len(envelopes) * ops} ops, "
                         f"sent in {r['send_s']:.2f}s, applied in {r['total_s']:.2f}s over {r['ledgers']} ledgers, "
-                        f"slowest close {r['max_apply_ms']:.0f} ms, {r['failed']} failed txs)"
+                        f"slowest close {r['max_apply_ms']:.0f} ms, {r['failed']} failed txs; CPU per op: server "
+                        f"{r['server_us_per_op']:.0f} us, client {r['client_us_per_op']:.0f} us; share of a core: "
+                        f"server {r['server_share']:.0%}, client {r['client_share']:.0%})"
                     )
             delays_by_run = []
             for run in range(args.runs):
@@ -199,9 +221,13 @@ async def main(args):
                 )
         print("medians over runs:")
         for label in ("100-op", "1-op"):
-            print(f"  payments sent as {label} transactions: {statistics.median(r['ops_per_s'] for r in results[label]):.0f} ops/s")
+            rs = results[label]
+            print(f"  payments sent as {label} transactions: {statistics.median(r['ops_per_s'] for r in rs):.0f} ops/s "
+                  f"(CPU per op: server {statistics.median(r['server_us_per_op'] for r in rs):.0f} us, "
+                  f"client {statistics.median(r['client_us_per_op'] for r in rs):.0f} us)")
         for name, p in (("median", 50), ("p90", 90), ("p99", 99)):
             print(f"  close-to-SSE delay {name}: {statistics.median(pct(d, p) for d in delays_by_run):.1f} ms")
+        print(f"  load average at the end: {os.getloadavg()[0]:.2f}")
     finally:
         net.stop()
 
