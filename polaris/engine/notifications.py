@@ -1,8 +1,9 @@
 """``on_change_callback`` notifications through an outbox: written with the status change, sent later.
 
-Writing: ``status_changed`` (sent by ``polaris.engine.transitions`` inside the database transaction that
-changes the status) adds a ``Callback`` row for a transaction whose ``on_change_callback`` is a URL, so the
-notification commits or rolls back with the change itself; ``postMessage`` is the browser's business.
+Writing: ``status_changes_recorded`` (sent by ``polaris.engine.transitions`` inside the database transaction
+that changes the statuses, once per write, single or batch) adds a ``Callback`` row for each transaction
+whose ``on_change_callback`` is a URL, all in one insert, so the notifications commit or roll back with the
+changes themselves; ``postMessage`` is the browser's business.
 The body is frozen then: the transaction as it was at that change.
 
 Sending: ``send_due_callbacks`` (the ``send_callbacks`` worker) claims due rows -- ``SKIP LOCKED`` on
@@ -25,7 +26,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from polaris.conf import settings
-from polaris.engine.transitions import status_changed
+from polaris.engine.transitions import status_changes_recorded
 from polaris.models import Callback, Transaction
 from polaris.shared.callbacks import signature_header
 from polaris.shared.serializers import transaction_json
@@ -38,19 +39,24 @@ MAX_ATTEMPTS = 12
 MAX_BACKOFF = timedelta(hours=1)
 
 
-@receiver(status_changed, sender=Transaction, dispatch_uid="polaris.engine.notifications.outbox")
-def write_callback(sender, transaction: Transaction, **kwargs) -> None:
-    """Adds the callback for this status change to the outbox, in the change's own database transaction."""
-    url = transaction.on_change_callback
-    if not url or not url.lower().startswith(("http://", "https://")):
-        return
-    Callback.objects.create(
-        transaction=transaction,
-        url=url,
-        body=json.dumps({"transaction": transaction_json(transaction)}),
-        next_attempt_at=timezone.now(),
-    )
-    notify(CALLBACK_CHANNEL)
+@receiver(status_changes_recorded, sender=Transaction, dispatch_uid="polaris.engine.notifications.outbox")
+def write_callbacks(sender, changes: list, **kwargs) -> None:
+    """Adds a callback per change of one write to the outbox, in one insert, in the change's own database
+    transaction. A write changes each transaction once, so each transaction's callbacks keep its order."""
+    now = timezone.now()
+    rows = [
+        Callback(
+            transaction=transaction,
+            url=transaction.on_change_callback,
+            body=json.dumps({"transaction": transaction_json(transaction)}),
+            next_attempt_at=now,
+        )
+        for transaction, _change in changes
+        if (transaction.on_change_callback or "").lower().startswith(("http://", "https://"))
+    ]
+    if rows:
+        Callback.objects.bulk_create(rows)
+        notify(CALLBACK_CHANNEL)
 
 
 def send_due_callbacks(batch: int = 50, retry_base: float = 1.0) -> int:

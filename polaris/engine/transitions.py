@@ -15,11 +15,21 @@ Creation is recorded (``from_status`` is empty) but not restricted beyond the st
 SEP endpoints, imports and test fixtures can create a transaction at the status it starts in. Bulk
 ``QuerySet.update()``/``bulk_update()`` of ``status`` are refused: they would skip the check and the record.
 
-On every save ``updated_at`` moves; entering ``completed`` or ``refunded`` sets ``completed_at``; entering a
-status that does not wait on the user clears ``user_action_required_by``.
+Many transactions at once: ``change_status_many()`` moves a batch to one status in one database transaction
+-- one locking read of the current statuses, the same check for every row, one UPDATE per distinct set of
+written values, one insert of all history rows -- instead of a lock, a full-row save and an insert per
+transaction. It is all or nothing: if any row's move is not allowed from the status the database holds,
+``InvalidTransition`` is raised for the first such row and nothing is written. It is the only writer allowed
+through ``TransactionQuerySet.write_checked_statuses`` (it holds ``STATUS_WRITE_PERMIT``).
 
-``status_changed`` is sent inside the database transaction after the record is written, so a receiver
-(the callback outbox) commits or rolls back together with the change.
+On every save ``updated_at`` moves; entering ``completed`` or ``refunded`` sets ``completed_at``; entering a
+status that does not wait on the user clears ``user_action_required_by``. A batch gets one timestamp for
+all of these and for its history rows.
+
+Both signals are sent inside the database transaction after the records are written, so a receiver (the
+callback outbox) commits or rolls back together with the change: ``status_changes_recorded`` once per write
+with every change it made (the outbox writes its rows in bulk from it), then ``status_changed`` once per
+change, in the batch's order.
 
 Allowed transitions ("->" lists the statuses reachable from the left one; terminal statuses:
 completed, refunded, expired, no_market, too_small, too_large):
@@ -85,7 +95,7 @@ send (SEP-31)
 import contextvars
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from django.db import router
 from django.db import transaction as db_transaction
@@ -189,6 +199,12 @@ DEFAULT_INITIAL_STATUS = {
 UNATTRIBUTED = "unattributed"
 
 status_changed = Signal()  # sender=Transaction, transaction=..., change=TransactionStatusChange
+# sender=Transaction, changes=[(transaction, change), ...]: every change of one write, each transaction once.
+status_changes_recorded = Signal()
+
+# What lets change_status_many (and nothing else) write ``status`` through the QuerySet: it has checked
+# every row under a lock and records every change in the same database transaction.
+STATUS_WRITE_PERMIT = object()
 
 
 class InvalidTransition(Exception):
@@ -241,14 +257,10 @@ def current_actor() -> str:
 def change_status(transaction: Transaction, to: str, *, actor: str, reason: str = "", **fields) -> None:
     """Move ``transaction`` to status ``to``, setting ``fields`` too, validated and recorded in one commit.
 
-    On ``InvalidTransition`` (or any failure) the instance gets its previous values back.
+    On ``InvalidTransition`` (or any failure) the instance gets its previous values back. This is a full
+    ``save()``: whatever else the caller set on the instance is written too, as integration code expects.
     """
-    names = {"status", *fields}
-    unknown = names - {field.attname for field in transaction._meta.concrete_fields} - {
-        field.name for field in transaction._meta.concrete_fields
-    }
-    if unknown:
-        raise TypeError(f"Transaction has no fields {sorted(unknown)}")
+    names = _field_names({"status", *fields})
     previous = {name: getattr(transaction, name) for name in names}
     for name, value in {**fields, "status": to}.items():
         setattr(transaction, name, value)
@@ -258,6 +270,64 @@ def change_status(transaction: Transaction, to: str, *, actor: str, reason: str 
     except BaseException:
         for name, value in previous.items():
             setattr(transaction, name, value)
+        raise
+
+
+def change_status_many(
+    transactions: Iterable[Transaction],
+    to: str,
+    *,
+    actor: str,
+    reason: str = "",
+    fields: dict | None = None,
+    fields_by_id: dict | None = None,
+) -> None:
+    """Move every transaction to ``to`` in one database transaction, validated and recorded as one by one.
+
+    ``fields`` are set on every transaction, ``fields_by_id[pk]`` on that one (winning over ``fields``).
+    Only those fields, ``status`` and the status side effects are written, not the whole row. All or
+    nothing: an ``InvalidTransition`` (or any failure) writes nothing and gives the instances their previous
+    values back. A row whose status already is ``to`` gets its fields but no history row, as ``save()`` does.
+    """
+    transactions = list(transactions)
+    if not transactions:
+        return
+    fields, fields_by_id = fields or {}, fields_by_id or {}
+    pks = [transaction.pk for transaction in transactions]
+    if None in pks or len(set(pks)) != len(pks):
+        raise ValueError("change_status_many takes saved transactions, each once")
+    values_by_id = {pk: {**fields, **fields_by_id.get(pk, {}), "status": to} for pk in pks}
+    names = _field_names(set().union(*values_by_id.values()) | {"updated_at", "completed_at",
+                                                                "user_action_required_by"})
+    previous = [{name: getattr(transaction, name) for name in names} for transaction in transactions]
+    using = router.db_for_write(Transaction, instance=transactions[0])
+    try:
+        with db_transaction.atomic(using=using), acting_as(actor, reason):
+            current = _locked_statuses(using, pks)
+            now = timezone.now()
+            changes, updates = [], {}
+            for transaction in transactions:
+                if transaction.pk not in current:
+                    raise Transaction.DoesNotExist(f"transaction {transaction.pk} does not exist")
+                from_status, previous_message = current[transaction.pk]
+                for name, value in values_by_id[transaction.pk].items():
+                    setattr(transaction, name, value)
+                transaction.updated_at = now
+                written = {*values_by_id[transaction.pk], "updated_at"}
+                if transaction.status != from_status:
+                    _validate(transaction, from_status)
+                    written |= _apply_status_side_effects(transaction, now)
+                    changes.append((transaction, from_status, previous_message))
+                _add_update(updates, transaction, written)
+            for values, ids in updates.values():
+                Transaction.objects.using(using).filter(pk__in=ids).write_checked_statuses(
+                    STATUS_WRITE_PERMIT, **values
+                )
+            _record(using, changes, now)
+    except BaseException:
+        for transaction, values in zip(transactions, previous):
+            for name, value in values.items():
+                setattr(transaction, name, value)
         raise
 
 
@@ -272,39 +342,72 @@ def save_transaction(transaction: Transaction, save: Callable[..., None], *args,
             transaction.status = transaction.status or DEFAULT_INITIAL_STATUS.get(transaction.kind, "")
             changed = True
         elif touches_status:
-            row = (
-                Transaction.objects.using(using)
-                .select_for_update()
-                .filter(pk=transaction.pk)
-                .values_list("status", "status_message")
-                .first()
-            )
             # No row: Django will insert one, so this is a creation.
-            from_status, previous_message = row or (None, None)
-            changed = row is None or transaction.status != from_status
+            from_status, previous_message = _locked_statuses(using, [transaction.pk]).get(transaction.pk, (None, None))
+            changed = from_status is None or transaction.status != from_status
         else:
             changed = False
 
         extra_fields = {"updated_at"}
         if changed:
             _validate(transaction, from_status)
-            extra_fields |= _apply_status_side_effects(transaction)
+            extra_fields |= _apply_status_side_effects(transaction, timezone.now())
         if update_fields is not None:
             kwargs["update_fields"] = set(update_fields) | extra_fields
         save(*args, **kwargs)
         if changed:
-            acting = _acting.get()
-            reason = acting.reason if acting else ""
-            if not reason and transaction.status_message != previous_message:
-                reason = transaction.status_message or ""
-            change = TransactionStatusChange.objects.using(using).create(
-                transaction=transaction,
-                from_status=from_status,
-                to_status=transaction.status,
-                actor=current_actor(),
-                reason=reason,
-            )
-            status_changed.send(sender=Transaction, transaction=transaction, change=change)
+            _record(using, [(transaction, from_status, previous_message)], timezone.now())
+
+
+def _field_names(names: set[str]) -> set[str]:
+    concrete = Transaction._meta.concrete_fields
+    unknown = names - {field.attname for field in concrete} - {field.name for field in concrete}
+    if unknown:
+        raise TypeError(f"Transaction has no fields {sorted(unknown)}")
+    return names
+
+
+def _locked_statuses(using: str, pks: list) -> dict:
+    """``{pk: (status, status_message)}`` as the database holds them, rows locked until the commit.
+
+    PostgreSQL locks the rows (``SELECT ... FOR UPDATE``); SQLite ignores it, its write transaction being
+    exclusive already."""
+    rows = Transaction.objects.using(using).select_for_update().filter(pk__in=pks)
+    return {pk: (status, message) for pk, status, message in rows.values_list("pk", "status", "status_message")}
+
+
+def _add_update(updates: dict, transaction: Transaction, written: set[str]) -> None:
+    """Adds ``transaction`` to the UPDATE that writes the same values (one UPDATE per distinct value set)."""
+    values = {name: getattr(transaction, name) for name in sorted(written)}
+    key = tuple(values.items())
+    try:
+        hash(key)
+    except TypeError:  # a JSON value: this row gets its own UPDATE
+        key = (transaction.pk,)
+    updates.setdefault(key, (values, []))[1].append(transaction.pk)
+
+
+def _record(using: str, changes: list, at) -> None:
+    """The history rows of changes just written, then the signals, in the same database transaction.
+
+    The reason is the one given to ``acting_as``/``change_status``, else the new ``status_message`` when the
+    change altered it."""
+    if not changes:
+        return
+    acting = _acting.get()
+    actor = acting.actor if acting else UNATTRIBUTED
+    rows = []
+    for transaction, from_status, previous_message in changes:
+        reason = acting.reason if acting else ""
+        if not reason and transaction.status_message != previous_message:
+            reason = transaction.status_message or ""
+        rows.append(TransactionStatusChange(transaction=transaction, from_status=from_status,
+                                            to_status=transaction.status, at=at, actor=actor, reason=reason))
+    TransactionStatusChange.objects.using(using).bulk_create(rows)
+    recorded = [(transaction, row) for (transaction, _, _), row in zip(changes, rows)]
+    status_changes_recorded.send(sender=Transaction, changes=recorded)
+    for transaction, row in recorded:
+        status_changed.send(sender=Transaction, transaction=transaction, change=row)
 
 
 def _validate(transaction: Transaction, from_status: str | None) -> None:
@@ -315,9 +418,9 @@ def _validate(transaction: Transaction, from_status: str | None) -> None:
         raise InvalidTransition(transaction, from_status, to_status)
 
 
-def _apply_status_side_effects(transaction: Transaction) -> set[str]:
+def _apply_status_side_effects(transaction: Transaction, now) -> set[str]:
     if transaction.status in (S.completed, S.refunded) and transaction.completed_at is None:
-        transaction.completed_at = timezone.now()
+        transaction.completed_at = now
     if transaction.status not in AWAITING_USER:
         transaction.user_action_required_by = None
     return {"completed_at", "user_action_required_by"}

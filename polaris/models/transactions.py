@@ -13,17 +13,34 @@ class StatusChangeRefused(Exception):
 
 
 class TransactionQuerySet(models.QuerySet):
-    """Refuses bulk status writes: use ``polaris.engine.transitions.change_status`` per transaction."""
+    """Refuses bulk status writes: use ``polaris.engine.transitions.change_status`` or ``change_status_many``."""
 
     def update(self, **kwargs):
         if "status" in kwargs:
-            raise StatusChangeRefused("QuerySet.update(status=...) skips validation; use change_status()")
+            raise StatusChangeRefused(
+                "QuerySet.update(status=...) skips validation; use change_status() or change_status_many()"
+            )
         return super().update(**kwargs)
 
     def bulk_update(self, objs, fields, *args, **kwargs):
         if "status" in fields:
-            raise StatusChangeRefused("bulk_update of status skips validation; use change_status()")
+            raise StatusChangeRefused(
+                "bulk_update of status skips validation; use change_status() or change_status_many()"
+            )
         return super().bulk_update(objs, fields, *args, **kwargs)
+
+    def write_checked_statuses(self, permit, **values):
+        """``update()`` that may write ``status``: the way through for ``change_status_many`` alone.
+
+        It holds ``transitions.STATUS_WRITE_PERMIT`` because it has checked every row under a lock and
+        records each change in the same database transaction; any other caller is refused, so the refusal
+        above cannot be sidestepped by accident.
+        """
+        from polaris.engine.transitions import STATUS_WRITE_PERMIT
+
+        if permit is not STATUS_WRITE_PERMIT:
+            raise StatusChangeRefused("only polaris.engine.transitions.change_status_many writes status in bulk")
+        return super().update(**values)
 
 
 def _amount():
