@@ -7,6 +7,7 @@ class AnchorConfig(AppConfig):
 
     name = "examples.anchor"
     label = "anchor"
+    default_auto_field = "django.db.models.BigAutoField"  # as its migrations say, whatever the project's default
 
     def ready(self):
         from polaris.integrations import register_integrations
