@@ -3,6 +3,7 @@
 import json
 import time
 
+from django.conf import settings as django_settings
 import jwt
 import pytest
 from django.http import JsonResponse
@@ -14,7 +15,7 @@ from stellar_sdk import Keypair, MuxedAccount
 
 from polaris.sep10.auth import SEP10Token, decode_token, issue_token, requires_sep10_token
 
-JWT_KEY = "polaris-tests-jwt-key"
+JWT_KEY = django_settings.POLARIS_SERVER_JWT_KEY
 ACCOUNT = Keypair.random().public_key
 
 

@@ -5,6 +5,7 @@ import os
 import time
 from datetime import timedelta
 
+from django.conf import settings as django_settings
 import jwt
 import pytest
 from django.utils import timezone
@@ -25,7 +26,7 @@ from polaris.sep10.tests.helpers import (
 )
 
 pytestmark = pytest.mark.django_db
-JWT_KEY = "polaris-tests-jwt-key"  # POLARIS_SERVER_JWT_KEY in test settings
+JWT_KEY = django_settings.POLARIS_SERVER_JWT_KEY
 
 
 def claims(response) -> dict:
