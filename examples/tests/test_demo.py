@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -14,6 +16,8 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+# The demo always uses its own SQLite database, so the PostgreSQL run would only repeat it.
+@pytest.mark.sqlite_only
 def test_demo_starts_everything_and_stops_cleanly(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "examples.demo", "--check", "--var-dir", str(tmp_path),
