@@ -29,11 +29,15 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--window-size=900,1000"]  # fmt: skip
 
-pytestmark = pytest.mark.skipif(
-    not (CHROMIUM.is_file() and CHROMEDRIVER.is_file()),
-    reason="Debian's chromium and chromium-driver are not installed: scripts/ensure-chromium, which `make test` "
-    "runs, installs them with apt-get and printed why it could not",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not (CHROMIUM.is_file() and CHROMEDRIVER.is_file()),
+        reason="Debian's chromium and chromium-driver are not installed: scripts/ensure-chromium, which `make test` "
+        "runs, installs them with apt-get and printed why it could not",
+    ),
+    # The pages and the browser do not depend on the database; test_wallet_flows.py moves money on PostgreSQL.
+    pytest.mark.sqlite_only,
+]
 
 
 @pytest.fixture
@@ -88,7 +92,7 @@ class Person:
         html = self.driver.find_element(By.TAG_NAME, "html")
         assert html.get_attribute("lang") and self.driver.title.strip() and self.driver.find_element(By.TAG_NAME, "h1").text
         styled = "return [...document.styleSheets].some(sheet => sheet.cssRules.length)"
-        assert self.driver.execute_script(styled), "the page's stylesheet was not served"
+        assert self.driver.execute_script(styled), f"no stylesheet on the page {self.driver.title!r}"
 
 
 def test_sep24_deposit_then_withdrawal_in_chromium_each_move_the_money_once(stack, driver, tmp_path):
