@@ -29,8 +29,8 @@ import logging
 import os
 import signal
 import time
-from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections import Counter, defaultdict
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -42,7 +42,7 @@ from django.utils import timezone
 from stellar_sdk.exceptions import BaseRequestError
 
 from polaris.conf import settings
-from polaris.engine.transitions import acting_as, change_status
+from polaris.engine.transitions import acting_as, change_status_many
 from polaris.integrations import CustodyError, registered_custody, registered_rails
 from polaris.models import (
     Asset,
@@ -104,10 +104,21 @@ def process_pending_deposits(options: Options = Options()) -> int:
 
 
 def _move(deposit: Transaction, to: str, reason: str, **fields) -> None:
-    """Every status change of this worker: validated and recorded by change_status, logged once here."""
-    before = deposit.status
-    change_status(deposit, to, actor=ACTOR, reason=reason, **fields)
-    logger.info("deposit %s: %s -> %s (%s)", deposit.pk, before, to, reason)
+    _move_many([deposit], to, reason, fields=fields)
+
+
+def _move_many(deposits: list, to: str, reason: str = "", *, fields=None, fields_by_id=None,
+               reasons_by_id=None) -> None:
+    """Every status change of this worker: validated and recorded by change_status_many (one write for the
+    whole batch, all or nothing), logged per deposit here."""
+    if not deposits:
+        return
+    before = [deposit.status for deposit in deposits]
+    change_status_many(deposits, to, actor=ACTOR, reason=reason, fields=fields, fields_by_id=fields_by_id,
+                       reasons_by_id=reasons_by_id)
+    reasons_by_id = reasons_by_id or {}
+    for deposit, status in zip(deposits, before):
+        logger.info("deposit %s: %s -> %s (%s)", deposit.pk, status, to, reasons_by_id.get(deposit.pk, reason))
 
 
 # ---- (1) deposits whose funds arrived -------------------------------------------------------------
@@ -124,35 +135,45 @@ def receive_funded_deposits() -> int:
     except Exception:
         logger.exception("poll_pending_deposits raised; trying again next pass")
         return 0
-    return sum(_queue(deposit) for deposit in funded)
+    return _queue(funded)
 
 
-def _queue(deposit: Transaction) -> int:
-    deposit.refresh_from_db()
-    if deposit.kind not in DEPOSIT_KINDS or deposit.status not in (*AWAITING_FUNDS, S.pending_anchor):
-        logger.warning("poll_pending_deposits returned %s; only waiting deposits can be queued", deposit)
-        return 0
-    if deposit.amount_in is None:
-        _move(deposit, S.error, "poll_pending_deposits returned it without amount_in",
-              status_message="the amount received was not recorded (amount_in); contact the anchor")
-        return 1
-    if deposit.quote_id and (deposit.amount_fee is None or deposit.amount_out is None):
-        logger.warning("deposit %s has a quote but no amount_fee/amount_out; waiting for the anchor", deposit.pk)
-        return 0
-    fee = deposit.amount_fee if deposit.amount_fee is not None else _default_fee(deposit)
-    out = deposit.amount_out if deposit.amount_out is not None else _round(deposit, deposit.amount_in - fee)
+def _queue(funded: list) -> int:
+    """Queues the deposits the rails returned in pending_anchor (computing amount_fee/amount_out when
+    missing), or parks them in error, in one commit. They are read afresh and locked, so the status
+    changes are checked against what they hold now, whatever the instances the rails returned say."""
+    ids = list(dict.fromkeys(deposit.pk for deposit in funded))
+    lacking_amount, nothing_left, to_queue, amounts = [], [], [], {}
     with db_transaction.atomic():
-        if out <= 0:
-            _move(deposit, S.error, "nothing left to pay after fees", amount_fee=fee, amount_out=out,
-                  status_message="the amount received does not cover the fee")
-            return 1
-        if deposit.status != S.pending_anchor:
-            _move(deposit, S.pending_anchor, "funds received off-chain", amount_fee=fee, amount_out=out)
-        else:
-            Transaction.objects.filter(pk=deposit.pk).update(amount_fee=fee, amount_out=out)
-        QueuedDeposit.objects.get_or_create(transaction=deposit)
-        notify(WAKEUP_CHANNEL)
-    return 1
+        found = (Transaction.objects.select_for_update(of=("self",)).select_related("asset").filter(pk__in=ids)
+                 .in_bulk())
+        for deposit in (found[pk] for pk in ids if pk in found):
+            if deposit.kind not in DEPOSIT_KINDS or deposit.status not in (*AWAITING_FUNDS, S.pending_anchor):
+                logger.warning("poll_pending_deposits returned %s; only waiting deposits can be queued", deposit)
+            elif deposit.amount_in is None:
+                lacking_amount.append(deposit)
+            elif deposit.quote_id and (deposit.amount_fee is None or deposit.amount_out is None):
+                logger.warning("deposit %s has a quote but no amount_fee/amount_out; waiting for the anchor", deposit.pk)
+            else:
+                fee = deposit.amount_fee if deposit.amount_fee is not None else _default_fee(deposit)
+                out = deposit.amount_out if deposit.amount_out is not None else _round(deposit, deposit.amount_in - fee)
+                amounts[deposit.pk] = {"amount_fee": fee, "amount_out": out}
+                (nothing_left if out <= 0 else to_queue).append(deposit)
+        _move_many(lacking_amount, S.error, "poll_pending_deposits returned it without amount_in",
+                   fields={"status_message": "the amount received was not recorded (amount_in); contact the anchor"})
+        _move_many(nothing_left, S.error, "nothing left to pay after fees", fields_by_id=amounts,
+                   fields={"status_message": "the amount received does not cover the fee"})
+        _move_many([deposit for deposit in to_queue if deposit.status != S.pending_anchor], S.pending_anchor,
+                   "funds received off-chain", fields_by_id=amounts)
+        already_queued = [deposit for deposit in to_queue if deposit.status == S.pending_anchor]
+        for deposit in already_queued:
+            deposit.amount_fee, deposit.amount_out = amounts[deposit.pk]["amount_fee"], amounts[deposit.pk]["amount_out"]
+        Transaction.objects.bulk_update(already_queued, ["amount_fee", "amount_out"])
+        QueuedDeposit.objects.bulk_create([QueuedDeposit(transaction=deposit) for deposit in to_queue],
+                                          ignore_conflicts=True)
+        if to_queue:
+            notify(WAKEUP_CHANNEL)
+    return len(lacking_amount) + len(nothing_left) + len(to_queue)
 
 
 def _default_fee(deposit: Transaction) -> Decimal:
@@ -428,12 +449,25 @@ def _submit_all(submissions: list) -> int:
         return 0
     handled = 0
     # One thread per envelope: each synchronous POST waits for the ledger, so they must all be in flight.
+    # Outcomes that arrive together (envelopes of one ledger) are recorded together.
     with ThreadPoolExecutor(max_workers=len(submissions)) as pool:
-        futures = {pool.submit(horizon.submit, sub.envelope_xdr): sub for sub in submissions}
-        for future in as_completed(futures):
+        in_flight = {pool.submit(horizon.submit, sub.envelope_xdr): sub for sub in submissions}
+        while in_flight:
+            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
             _failpoint("after_submit")
-            handled += _record_outcome(futures[future], future.result())
+            handled += _record_outcomes([(in_flight.pop(future), future.result()) for future in done])
     return handled
+
+
+def _record_outcomes(outcomes: list) -> int:
+    """Records submission outcomes: every success in one commit, anything else one by one."""
+    succeeded, handled = [], 0
+    for submission, outcome in outcomes:
+        if outcome.kind == "applied" and outcome.record.get("successful"):
+            succeeded.append((submission, outcome.record))
+        else:
+            handled += _record_outcome(submission, outcome)
+    return handled + _complete(succeeded)
 
 
 def _record_outcome(submission: StellarSubmission, outcome: horizon.SubmitOutcome) -> int:
@@ -456,36 +490,59 @@ def _record_outcome(submission: StellarSubmission, outcome: horizon.SubmitOutcom
 
 def _record_ledger_result(submission: StellarSubmission, record: dict) -> int:
     if record.get("successful"):
-        return _complete(submission, record)
+        return _complete([(submission, record)])
     return _release(submission, STATE.failed, horizon.result_codes(record["result_xdr"]), ledger=record.get("ledger"))
 
 
-def _complete(submission: StellarSubmission, record: dict) -> int:
-    """Rule (e): the envelope is in a ledger and succeeded; its deposits complete in one commit."""
-    balance_ids = horizon.claimable_balance_ids(record["result_xdr"]) if record.get("result_xdr") else {}
+def _complete(succeeded: list) -> int:
+    """Rule (e): these envelopes are in a ledger and succeeded; their deposits complete in one commit.
+
+    ``succeeded``: ``(submission, Horizon record)`` pairs. Each envelope is won by its own conditional
+    update ``pending -> succeeded``, so of two workers resolving it only one applies it; the deposits of
+    the envelopes won then move in one write per target status."""
+    if not succeeded:
+        return 0
     with db_transaction.atomic():
-        won = StellarSubmission.objects.filter(pk=submission.pk, state=STATE.pending).update(
-            state=STATE.succeeded, ledger=record.get("ledger"), resolved_at=timezone.now()
-        )
+        won = {
+            submission.pk: (submission, record)
+            for submission, record in succeeded
+            if StellarSubmission.objects.filter(pk=submission.pk, state=STATE.pending).update(
+                state=STATE.succeeded, ledger=record.get("ledger"), resolved_at=timezone.now()
+            )
+        }
         if not won:
             return 0
-        payments = list(submission.payments.select_related("transaction"))
-        QueuedDeposit.objects.filter(
-            transaction__in=[payment.transaction_id for payment in payments if payment.completes]
-        ).delete()
-        for payment in payments:
-            deposit = payment.transaction
-            if payment.completes:
-                last_op = payment.op_index + payment.op_count - 1
-                _move(deposit, S.completed, f"paid in Stellar transaction {submission.hash}",
-                      stellar_transaction_id=submission.hash,
-                      claimable_balance_id=balance_ids.get(last_op) if payment.claimable_balance else None)
-            else:
-                DepositPayment.objects.filter(pk=payment.pk).update(active=False)
-                _move(deposit, S.pending_trust, f"account created in {submission.hash}; waiting for its trustline")
-    if submission.purpose == StellarSubmission.PURPOSE.channels:
-        logger.info("channel accounts funded in %s", submission.hash)
-    return max(1, len(payments))
+        payments = list(DepositPayment.objects.filter(submission__in=list(won)).select_related("transaction__asset"))
+        paid = [payment for payment in payments if payment.completes]
+        created = [payment for payment in payments if not payment.completes]
+        hash_of = {payment.transaction_id: won[payment.submission_id][0].hash for payment in payments}
+        balance_ids = {  # per envelope that created claimable balances: op index -> balance id
+            pk: horizon.claimable_balance_ids(won[pk][1]["result_xdr"]) if won[pk][1].get("result_xdr") else {}
+            for pk in {payment.submission_id for payment in paid if payment.claimable_balance}
+        }
+        QueuedDeposit.objects.filter(transaction__in=[payment.transaction_id for payment in paid]).delete()
+        _move_many([payment.transaction for payment in paid], S.completed,
+                   fields_by_id={payment.transaction_id: {"stellar_transaction_id": hash_of[payment.transaction_id],
+                                                          "claimable_balance_id": _balance_id(payment, balance_ids)}
+                                 for payment in paid},
+                   reasons_by_id={payment.transaction_id: f"paid in Stellar transaction {hash_of[payment.transaction_id]}"
+                                  for payment in paid})
+        DepositPayment.objects.filter(pk__in=[payment.pk for payment in created]).update(active=False)
+        _move_many([payment.transaction for payment in created], S.pending_trust,
+                   reasons_by_id={payment.transaction_id: f"account created in {hash_of[payment.transaction_id]}; "
+                                                          "waiting for its trustline" for payment in created})
+    per_submission = Counter(payment.submission_id for payment in payments)
+    for submission, _record in won.values():
+        if submission.purpose == StellarSubmission.PURPOSE.channels:
+            logger.info("channel accounts funded in %s", submission.hash)
+    return sum(max(1, per_submission[pk]) for pk in won)
+
+
+def _balance_id(payment: DepositPayment, balance_ids: dict) -> str | None:
+    """The claimable balance a payment created: its last operation's, from its envelope's result."""
+    if not payment.claimable_balance:
+        return None
+    return balance_ids[payment.submission_id].get(payment.op_index + payment.op_count - 1)
 
 
 def _release(submission: StellarSubmission, state: str, codes: dict, ledger: int | None = None) -> int:
@@ -500,23 +557,24 @@ def _release(submission: StellarSubmission, state: str, codes: dict, ledger: int
         )
         if not won:
             return 0
-        payments = list(submission.payments.filter(active=True).select_related("transaction"))
+        payments = list(submission.payments.filter(active=True).select_related("transaction__asset"))
         DepositPayment.objects.filter(pk__in=[payment.pk for payment in payments]).update(active=False)
-        parked = 0
+        to_park = defaultdict(list)  # (status, first failed code) -> deposits, moved in one write each
         for payment in payments:
             deposit = payment.transaction
             failed = [code for code in op_codes[payment.op_index: payment.op_index + payment.op_count]
                       if code != "op_success"]
             if any(code.endswith("no_trust") for code in failed):
-                if deposit.status != S.pending_trust:
-                    _move(deposit, S.pending_trust, f"{submission.hash} failed: {failed[0]}")
-                parked += 1
+                to_park[(S.pending_trust, failed[0])].append(deposit)
             elif failed:
-                _move(deposit, S.error, f"{submission.hash} failed: {failed[0]}",
-                      status_message=f"the Stellar payment failed ({failed[0]}); the anchor will review it")
-                parked += 1
+                to_park[(S.error, failed[0])].append(deposit)
             else:
                 logger.info("deposit %s: %s %s (%s); rebuilding", deposit.pk, submission.hash, state, tx_code or "expired")
+        for (to, code), deposits in to_park.items():
+            fields = {"status_message": f"the Stellar payment failed ({code}); the anchor will review it"}
+            _move_many([deposit for deposit in deposits if deposit.status != to], to, f"{submission.hash} failed: {code}",
+                       fields=fields if to == S.error else None)
+        parked = sum(len(deposits) for deposits in to_park.values())
     logger.info("submission %s %s (%s)", submission.hash, state, codes or "not in any ledger")
     retry_now = state == STATE.expired or tx_code in RETRYABLE_TX_CODES or (tx_code in ("tx_failed", "txfailed") and parked)
     return (len(payments) or 1) if retry_now else parked

@@ -93,6 +93,7 @@ send (SEP-31)
 """
 
 import contextvars
+from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator
@@ -281,10 +282,12 @@ def change_status_many(
     reason: str = "",
     fields: dict | None = None,
     fields_by_id: dict | None = None,
+    reasons_by_id: dict | None = None,
 ) -> None:
     """Move every transaction to ``to`` in one database transaction, validated and recorded as one by one.
 
-    ``fields`` are set on every transaction, ``fields_by_id[pk]`` on that one (winning over ``fields``).
+    ``fields`` are set on every transaction, ``fields_by_id[pk]`` on that one (winning over ``fields``);
+    ``reasons_by_id[pk]`` replaces ``reason`` in that transaction's history row.
     Only those fields, ``status`` and the status side effects are written, not the whole row. All or
     nothing: an ``InvalidTransition`` (or any failure) writes nothing and gives the instances their previous
     values back. A row whose status already is ``to`` gets its fields but no history row, as ``save()`` does.
@@ -292,7 +295,7 @@ def change_status_many(
     transactions = list(transactions)
     if not transactions:
         return
-    fields, fields_by_id = fields or {}, fields_by_id or {}
+    fields, fields_by_id, reasons_by_id = fields or {}, fields_by_id or {}, reasons_by_id or {}
     pks = [transaction.pk for transaction in transactions]
     if None in pks or len(set(pks)) != len(pks):
         raise ValueError("change_status_many takes saved transactions, each once")
@@ -305,7 +308,7 @@ def change_status_many(
         with db_transaction.atomic(using=using), acting_as(actor, reason):
             current = _locked_statuses(using, pks)
             now = timezone.now()
-            changes, updates = [], {}
+            changes, updates = [], defaultdict(list)
             for transaction in transactions:
                 if transaction.pk not in current:
                     raise Transaction.DoesNotExist(f"transaction {transaction.pk} does not exist")
@@ -317,12 +320,11 @@ def change_status_many(
                 if transaction.status != from_status:
                     _validate(transaction, from_status)
                     written |= _apply_status_side_effects(transaction, now)
-                    changes.append((transaction, from_status, previous_message))
-                _add_update(updates, transaction, written)
-            for values, ids in updates.values():
-                Transaction.objects.using(using).filter(pk__in=ids).write_checked_statuses(
-                    STATUS_WRITE_PERMIT, **values
-                )
+                    changes.append((transaction, from_status, previous_message,
+                                    reasons_by_id.get(transaction.pk, reason)))
+                updates[tuple(sorted(written))].append(transaction)
+            for names, rows in updates.items():
+                Transaction.objects.using(using).write_checked_statuses(STATUS_WRITE_PERMIT, rows, names)
             _record(using, changes, now)
     except BaseException:
         for transaction, values in zip(transactions, previous):
@@ -356,7 +358,9 @@ def save_transaction(transaction: Transaction, save: Callable[..., None], *args,
             kwargs["update_fields"] = set(update_fields) | extra_fields
         save(*args, **kwargs)
         if changed:
-            _record(using, [(transaction, from_status, previous_message)], timezone.now())
+            acting = _acting.get()
+            reason = acting.reason if acting else ""
+            _record(using, [(transaction, from_status, previous_message, reason)], timezone.now())
 
 
 def _field_names(names: set[str]) -> set[str]:
@@ -376,35 +380,22 @@ def _locked_statuses(using: str, pks: list) -> dict:
     return {pk: (status, message) for pk, status, message in rows.values_list("pk", "status", "status_message")}
 
 
-def _add_update(updates: dict, transaction: Transaction, written: set[str]) -> None:
-    """Adds ``transaction`` to the UPDATE that writes the same values (one UPDATE per distinct value set)."""
-    values = {name: getattr(transaction, name) for name in sorted(written)}
-    key = tuple(values.items())
-    try:
-        hash(key)
-    except TypeError:  # a JSON value: this row gets its own UPDATE
-        key = (transaction.pk,)
-    updates.setdefault(key, (values, []))[1].append(transaction.pk)
-
-
 def _record(using: str, changes: list, at) -> None:
     """The history rows of changes just written, then the signals, in the same database transaction.
 
-    The reason is the one given to ``acting_as``/``change_status``, else the new ``status_message`` when the
-    change altered it."""
+    ``changes``: ``(transaction, from_status, previous status_message, reason given)``. Without a given
+    reason, the new ``status_message`` is the reason when the change altered it."""
     if not changes:
         return
-    acting = _acting.get()
-    actor = acting.actor if acting else UNATTRIBUTED
+    actor = current_actor()
     rows = []
-    for transaction, from_status, previous_message in changes:
-        reason = acting.reason if acting else ""
+    for transaction, from_status, previous_message, reason in changes:
         if not reason and transaction.status_message != previous_message:
             reason = transaction.status_message or ""
         rows.append(TransactionStatusChange(transaction=transaction, from_status=from_status,
                                             to_status=transaction.status, at=at, actor=actor, reason=reason))
     TransactionStatusChange.objects.using(using).bulk_create(rows)
-    recorded = [(transaction, row) for (transaction, _, _), row in zip(changes, rows)]
+    recorded = [(change[0], row) for change, row in zip(changes, rows)]
     status_changes_recorded.send(sender=Transaction, changes=recorded)
     for transaction, row in recorded:
         status_changed.send(sender=Transaction, transaction=transaction, change=row)

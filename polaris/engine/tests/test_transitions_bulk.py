@@ -57,6 +57,15 @@ def test_batch_moves_every_row_and_records_one_change_each_with_actor_and_reason
     assert TransactionStatusChange.objects.filter(to_status=S.completed).count() == 4
 
 
+def test_each_row_may_have_its_own_reason_and_values(asset):
+    batch = deposits(asset, 3)
+    change_status_many(batch, S.completed, actor="process_pending_deposits", reason="paid",
+                       fields_by_id={t.pk: {"stellar_transaction_id": f"{i:064x}"} for i, t in enumerate(batch)},
+                       reasons_by_id={batch[0].pk: "paid in 0"})
+    assert [t.status_changes.order_by("id").last().reason for t in batch] == ["paid in 0", "paid", "paid"]
+    assert [Transaction.objects.get(pk=t.pk).stellar_transaction_id for t in batch] == [f"{i:064x}" for i in range(3)]
+
+
 def test_batch_writes_outbox_rows_for_transactions_with_a_callback_url(asset):
     with_url = deposits(asset, 2, on_change_callback=WALLET)
     others = deposits(asset, 1, on_change_callback="postMessage") + deposits(asset, 1)
@@ -174,9 +183,9 @@ def test_status_is_written_in_bulk_only_through_the_validated_path(asset):
     with pytest.raises(StatusChangeRefused):
         Transaction.objects.filter(pk=t.pk).update(status=S.completed)
     with pytest.raises(StatusChangeRefused):
-        Transaction.objects.filter(pk=t.pk).write_checked_statuses(object(), status=S.completed)
+        Transaction.objects.filter(pk=t.pk).write_checked_statuses(object(), [t], ("status",))
     with pytest.raises(StatusChangeRefused):
-        Transaction.objects.filter(pk=t.pk).write_checked_statuses(None, status=S.completed)
+        Transaction.objects.filter(pk=t.pk).write_checked_statuses(None, [t], ("status",))
     assert statuses([t]) == [S.pending_anchor]
     assert STATUS_WRITE_PERMIT is not None
 
