@@ -5,6 +5,7 @@ Prints one line when it is ready to serve (tests and the demo wait for it) and s
 
 import argparse
 import asyncio
+import gc
 import logging
 import signal
 
@@ -33,8 +34,18 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
+def tune_gc() -> None:
+    """The ledger keeps every record alive and allocates ~100 objects per transaction, almost none of them in
+    cycles; with the default thresholds the collector ran ~440 times over 9,000 single-op submissions (0.8-0.9 s
+    of the server's ~6.5 s of CPU), rescanning that growing history. Freeze what startup built (modules, a
+    loaded data dir) and collect young objects only after 50,000 net allocations."""
+    gc.freeze()
+    gc.set_threshold(50_000, 10, 10)
+
+
 async def serve(args: argparse.Namespace) -> None:
     network = Network(args.network_passphrase, args.data_dir)
+    tune_gc()
     horizon = Horizon(network, args.close_interval, faults=args.faults)
     runner = web.AppRunner(horizon.app(), access_log=None, shutdown_timeout=2.0)
     await runner.setup()

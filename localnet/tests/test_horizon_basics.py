@@ -1,8 +1,12 @@
 """The Horizon surface a client sees first: root, friendbot, accounts, headers, paging and problem+json."""
 
+import gc
+
 import requests
 from stellar_sdk import Keypair
 from stellar_sdk.exceptions import BadRequestError, NotFoundError
+
+from localnet.__main__ import tune_gc
 
 PROBLEM = "https://stellar.org/horizon-errors/"
 
@@ -139,3 +143,13 @@ def test_sdk_raises_bad_request_with_extras(server):
         raise AssertionError("expected 400")
     except BadRequestError as e:
         assert e.extras["invalid_field"] == "limit"
+
+
+def test_tune_gc_freezes_startup_objects_and_raises_the_young_threshold():
+    before = gc.get_threshold()
+    try:
+        tune_gc()
+        assert gc.get_threshold()[0] == 50_000 and gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
