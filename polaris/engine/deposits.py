@@ -264,12 +264,9 @@ def _pay_from(distribution_account: str, deposits: list, options: Options) -> in
         logger.warning("Horizon unavailable (%s); trying again next pass", error)
         return handled
     max_time = max(int(time.time()), close_time) + options.envelope_timeout
-    committed = []
-    with db_transaction.atomic():  # one commit for all envelopes; each is its own savepoint
-        for group, (channel, sequence) in zip(groups, usable):
-            submission = _commit(group, channel, sequence, distribution_account, fee, max_time)
-            if submission is not None:
-                committed.append(submission)
+    signed = [(group, channel, _signed_envelope(group, channel, sequence, fee, max_time))
+              for group, (channel, sequence) in zip(groups, usable)]
+    committed = _commit(signed, distribution_account, fee, max_time)
     _failpoint("after_commit")
     return handled + _submit_all(committed)
 
@@ -337,19 +334,26 @@ def _group(plans: list) -> list[Group]:
     return groups
 
 
-def _commit(group: Group, channel: ChannelAccount, sequence: int, distribution_account: str, fee: int,
-            max_time: int) -> StellarSubmission | None:
-    """Rule (a) and (b): sign, then commit the envelope and its payment rows before any submission.
-
-    Returns None when another worker claimed one of the deposits (or the channel) meanwhile; the envelope
-    is then dropped unsent, so its sequence number was never used.
-    """
+def _signed_envelope(group: Group, channel: ChannelAccount, sequence: int, fee: int, max_time: int):
+    """The envelope paying ``group`` from ``channel``, signed by the channel and by custody."""
     operations = [op for plan in group.plans for op in plan.operations]
     envelope = envelopes.build(source=channel.account, sequence=sequence, operations=operations, fee_per_op=fee,
                                max_time=max_time, passphrase=settings.STELLAR_NETWORK_PASSPHRASE, memo=group.memo)
     envelopes.sign_with(envelope, channel.seed)
     registered_custody().sign_envelope(group.asset, envelope)
-    ids = [plan.deposit.pk for plan in group.plans]
+    return envelope
+
+
+def _commit(signed: list, distribution_account: str, fee: int, max_time: int) -> list[StellarSubmission]:
+    """Rule (a) and (b): commit a pass's signed envelopes and their payment rows, in one commit, before
+    any submission.
+
+    One locking read of all their deposits; an envelope with a deposit another worker claimed meanwhile
+    is dropped unsent, so its sequence number was never used. The rest are stored with two inserts. If a
+    unique index still refuses them (a deposit or channel taken by a worker without the lock), all are
+    dropped unsent and the next pass builds again.
+    """
+    ids = [plan.deposit.pk for group, _, _ in signed for plan in group.plans]
     try:
         with db_transaction.atomic():
             still_payable = set(
@@ -358,27 +362,30 @@ def _commit(group: Group, channel: ChannelAccount, sequence: int, distribution_a
                 .exclude(stellar_payments__active=True)
                 .values_list("pk", flat=True)
             )
-            if still_payable != set(ids):
-                raise _Claimed()
-            submission = StellarSubmission.objects.create(
-                hash=envelope.hash_hex(), envelope_xdr=envelope.to_xdr(), source_account=channel.account,
-                channel=channel, distribution_account=distribution_account, max_time=max_time, fee_per_op=fee,
-            )
-            rows, index = [], 0
-            for plan in group.plans:
-                rows.append(DepositPayment(submission=submission, transaction=plan.deposit, op_index=index,
-                                           op_count=len(plan.operations), claimable_balance=plan.claimable_balance,
-                                           completes=plan.completes))
-                index += len(plan.operations)
+            kept = [(group, channel, envelope) for group, channel, envelope in signed
+                    if all(plan.deposit.pk in still_payable for plan in group.plans)]
+            if len(kept) < len(signed):
+                logger.info("%d envelope(s) dropped unsent: a deposit was claimed by another worker",
+                            len(signed) - len(kept))
+            submissions = StellarSubmission.objects.bulk_create([
+                StellarSubmission(hash=envelope.hash_hex(), envelope_xdr=envelope.to_xdr(), source_account=channel.account,
+                                  channel=channel, distribution_account=distribution_account, max_time=max_time,
+                                  fee_per_op=fee)
+                for _, channel, envelope in kept
+            ])
+            rows = []
+            for (group, _, _), submission in zip(kept, submissions):
+                index = 0
+                for plan in group.plans:
+                    rows.append(DepositPayment(submission=submission, transaction=plan.deposit, op_index=index,
+                                               op_count=len(plan.operations), claimable_balance=plan.claimable_balance,
+                                               completes=plan.completes))
+                    index += len(plan.operations)
             DepositPayment.objects.bulk_create(rows)
-        return submission
-    except (_Claimed, IntegrityError):
-        logger.info("envelope for %d deposit(s) dropped unsent: claimed by another worker", len(ids))
-        return None
-
-
-class _Claimed(Exception):
-    """A deposit or channel was taken by another worker between planning and committing."""
+        return submissions
+    except IntegrityError:
+        logger.info("%d envelope(s) dropped unsent: claimed by another worker", len(signed))
+        return []
 
 
 # ---- channels --------------------------------------------------------------------------------------
