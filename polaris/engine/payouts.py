@@ -27,6 +27,7 @@ the returned ones to ``completed``; completing is idempotent (a completed transa
 
 import logging
 import os
+import signal
 import socket
 import uuid
 from datetime import datetime, timedelta
@@ -57,6 +58,10 @@ PAYOUT_LOCK_BASE = 0x2F50_0000_0000_0000
 
 # Who this process is, recorded on every claim: host, pid, and a random part (pids are reused).
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+# Test-only crash points: ``POLARIS_PAYOUTS_FAILPOINT=after_poll|after_complete`` makes the poller SIGKILL
+# itself once the integration returned / once the first completion is written, so tests can prove recovery.
+FAILPOINT_ENV = "POLARIS_PAYOUTS_FAILPOINT"
 
 
 def queue_payout(transaction: Transaction, *, ledger_closed_at: datetime | None = None) -> Payout:
@@ -257,6 +262,7 @@ def _poll(ids: list) -> int:
     queryset = Transaction.objects.filter(id__in=ids).select_related("asset")
     with acting_as(POLL_ACTOR):
         delivered = registered_rails().poll_outgoing_transactions(queryset)
+    _failpoint("after_poll")
     if not isinstance(delivered, (list, tuple)) or not all(isinstance(t, Transaction) for t in delivered):
         logger.error("poll_outgoing_transactions must return a list of Transaction; got %r", delivered)
         return 0
@@ -271,5 +277,10 @@ def _poll(ids: list) -> int:
             if transaction.status == S.pending_external:
                 change_status(transaction, S.completed, actor=POLL_ACTOR, reason="delivered off-chain")
                 completed += 1
+        _failpoint("after_complete")
     return completed
 
+
+def _failpoint(name: str) -> None:
+    if os.environ.get(FAILPOINT_ENV) == name:
+        os.kill(os.getpid(), signal.SIGKILL)

@@ -11,6 +11,8 @@ INSTALLED_APPS = [*INSTALLED_APPS, "examples.anchor.apps.AnchorConfig", "polaris
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # The level leads each line so a test can assert that a worker logged no error.
+    "formatters": {"level": {"format": "%(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "level"}},
     "loggers": {"polaris": {"handlers": ["console"], "level": "INFO"}},
 }

@@ -236,6 +236,10 @@ class Worker:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def errors(self) -> list[str]:
+        """Lines logged at ERROR or above, and tracebacks: a worker that merely lost a race logs none."""
+        return [line for line in self.log().splitlines() if line.startswith(("ERROR", "CRITICAL", "Traceback"))]
+
     def kill(self) -> None:
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(10)
