@@ -12,10 +12,16 @@ each with SEP-24's ``Signature: t=<unix>, s=<base64 ed25519 of "<t>.<host>.<body
 delivers it; anything else retries with exponential backoff until ``MAX_ATTEMPTS``. A transaction's
 callbacks go out in order: a later one waits while an earlier one is pending. No other worker ever waits
 on a wallet.
+
+Delivery is at least once: a sender that dies (or loses its claim) after the wallet answered 2xx and before
+the row is marked delivered sends it again. Every POST of one row therefore carries the same body and the
+same ``Polaris-Delivery-Id`` header (the row's id), so a wallet can drop repeats.
 """
 
 import json
 import logging
+import os
+import signal
 from datetime import timedelta
 
 import requests
@@ -37,6 +43,10 @@ logger = logging.getLogger("polaris.engine.notifications")
 CALLBACK_CHANNEL = "polaris_callbacks"
 MAX_ATTEMPTS = 12
 MAX_BACKOFF = timedelta(hours=1)
+DELIVERY_ID_HEADER = "Polaris-Delivery-Id"
+# Test-only crash point: ``POLARIS_CALLBACKS_FAILPOINT=after_post`` makes the sender SIGKILL itself after a
+# wallet accepted a callback and before the row is marked delivered, so tests can prove the redelivery.
+FAILPOINT_ENV = "POLARIS_CALLBACKS_FAILPOINT"
 
 
 @receiver(status_changes_recorded, sender=Transaction, dispatch_uid="polaris.engine.notifications.outbox")
@@ -100,7 +110,11 @@ def _send(callback: Callback, retry_base: float) -> None:
         response = requests.post(
             callback.url,
             data=callback.body.encode(),
-            headers={"Content-Type": "application/json", "Signature": signature_header(callback.url, callback.body)},
+            headers={
+                "Content-Type": "application/json",
+                "Signature": signature_header(callback.url, callback.body),
+                DELIVERY_ID_HEADER: str(callback.id),
+            },
             timeout=settings.CALLBACK_REQUEST_TIMEOUT,
             allow_redirects=False,
         )
@@ -110,6 +124,8 @@ def _send(callback: Callback, retry_base: float) -> None:
         error = f"{type(exc).__name__}: {exc}"
     attempts = callback.attempts + 1
     if not error:
+        if os.environ.get(FAILPOINT_ENV) == "after_post":
+            os.kill(os.getpid(), signal.SIGKILL)
         Callback.objects.filter(id=callback.id).update(
             state=Callback.STATE.delivered, attempts=attempts, delivered_at=timezone.now(), last_error=""
         )

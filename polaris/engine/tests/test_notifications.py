@@ -1,17 +1,28 @@
-"""The callback outbox: written with the status change, delivered signed to a real HTTP server, retried."""
+"""The callback outbox: written with the status change, delivered signed to a real HTTP server, retried;
+``send_callbacks`` as real processes: SIGKILL after the wallet accepted a callback, two senders at once.
+
+Delivery is at least once, not exactly once: a sender that dies between the wallet's 2xx and marking the
+row delivered sends that callback again. Every attempt of one row carries the same body and the same
+``Polaris-Delivery-Id`` header, so the wallet can drop the repeat; these tests prove both halves.
+"""
 
 import base64
 import json
+import signal
 import threading
 import time
+from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.db import connection
 from django.db import transaction as db_transaction
+from django.utils import timezone
 from stellar_sdk import Keypair
 
 from polaris.conf import settings
-from polaris.engine.notifications import send_due_callbacks
+from polaris.engine.notifications import DELIVERY_ID_HEADER, FAILPOINT_ENV, send_due_callbacks
+from polaris.engine.tests.outgoing_fixtures import Worker, wait_for
 from polaris.engine.transitions import change_status
 from polaris.models import Asset, Callback, Transaction
 
@@ -25,12 +36,14 @@ class Wallet:
     def __init__(self, statuses):
         self.statuses = list(statuses)
         self.received = []
+        self.delivery_ids = []
         wallet = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"])).decode()
                 wallet.received.append((self.headers["Signature"], body, self.headers["Host"]))
+                wallet.delivery_ids.append(self.headers[DELIVERY_ID_HEADER])
                 self.send_response(wallet.statuses.pop(0) if wallet.statuses else 200)
                 self.end_headers()
 
@@ -106,6 +119,8 @@ def test_a_500_is_retried_with_backoff_and_later_callbacks_wait_their_turn(asset
     statuses = [json.loads(body)["transaction"]["status"] for _, body, _ in w.received]
     assert statuses == [S.incomplete, S.incomplete, S.pending_user_transfer_start]
     assert not Callback.objects.exclude(state=Callback.STATE.delivered).exists()
+    first, second = Callback.objects.order_by("id").values_list("id", flat=True)
+    assert w.delivery_ids == [str(first), str(first), str(second)]  # a retry is recognisable as a repeat
 
 
 def test_the_outbox_row_rolls_back_with_the_status_change(asset, wallet):
@@ -130,3 +145,60 @@ def test_an_unreachable_wallet_fails_for_good_after_the_last_attempt(asset, monk
     assert send_due_callbacks(retry_base=0.0) == 1
     callback = Callback.objects.get()
     assert callback.state == Callback.STATE.failed and callback.attempts == 2
+
+
+# ---- send_callbacks as real processes -----------------------------------------------------------------------
+
+
+def sender(tmp_path, *args, env: dict | None = None) -> Worker:
+    # send_callbacks never talks to Horizon; the URL only satisfies the worker's settings.
+    return Worker("send_callbacks", *args, horizon_url="http://127.0.0.1:9", log_dir=tmp_path, env=env)
+
+
+def test_sender_killed_after_the_wallet_accepted_sends_the_same_callback_again(asset, wallet, tmp_path):
+    w = wallet()
+    new_withdrawal(asset, w.url)
+    killed = sender(tmp_path, env={FAILPOINT_ENV: "after_post"})
+    assert killed.process.wait(30) == -signal.SIGKILL, killed.log()
+    callback = Callback.objects.get()
+    assert (callback.state, callback.attempts, len(w.received)) == (Callback.STATE.pending, 0, 1)
+
+    # The dead sender's claim holds for a lease (CALLBACK_REQUEST_TIMEOUT * 2 + 5 s); let it run out.
+    Callback.objects.filter(id=callback.id).update(next_attempt_at=timezone.now())
+    again = sender(tmp_path)
+    assert again.process.wait(30) == 0, again.log()
+    callback.refresh_from_db()
+    assert (callback.state, callback.attempts) == (Callback.STATE.delivered, 1)
+    # Delivered twice, identically: the wallet dedupes by the delivery id (or the frozen body).
+    assert [body for _, body, _ in w.received] == [callback.body, callback.body]
+    assert w.delivery_ids == [str(callback.id), str(callback.id)]
+    for signature, body, host in w.received:
+        verify(signature, host, body)
+
+
+@pytest.mark.postgres_only
+def test_two_senders_at_once_deliver_each_callback_once_in_order(asset, wallet, tmp_path):
+    if connection.vendor != "postgresql":
+        pytest.skip("two senders share the outbox through SKIP LOCKED row locks: the PostgreSQL run covers it")
+    w = wallet()
+    steps = [S.pending_user_transfer_start, S.pending_anchor, S.pending_external, S.completed]
+    senders = [sender(tmp_path, "--loop", "--interval", "0.3") for _ in range(2)]
+    try:
+        # Both run before the callbacks are written, so both compete for every one of them.
+        wait_for(lambda: all("started (loop=True" in s.log() for s in senders))
+        ts = [new_withdrawal(asset, w.url) for _ in range(8)]
+        for status in steps:  # interleaved, so each transaction's callbacks are spread over the outbox
+            for t in ts:
+                change_status(t, status, actor="test")
+        wait_for(lambda: not Callback.objects.exclude(state=Callback.STATE.delivered).exists(), timeout=30)
+    finally:
+        for s in senders:
+            assert s.stop() == 0, s.log()
+    for s in senders:
+        assert s.errors() == [], s.log()
+    ids = Callback.objects.values_list("id", flat=True)
+    assert Counter(w.delivery_ids) == Counter({str(i): 1 for i in ids})  # each row once
+    assert set(Callback.objects.values_list("attempts", flat=True)) == {1}
+    received = [json.loads(body)["transaction"] for _, body, _ in w.received]
+    for t in ts:
+        assert [tx["status"] for tx in received if tx["id"] == str(t.id)] == [S.incomplete, *steps]
