@@ -42,7 +42,7 @@ from django.utils import timezone
 from stellar_sdk.exceptions import BaseRequestError
 
 from polaris.conf import settings
-from polaris.engine.transitions import acting_as, change_status_many
+from polaris.engine.transitions import InvalidTransition, acting_as, change_status_many
 from polaris.integrations import CustodyError, registered_custody, registered_rails
 from polaris.models import (
     Asset,
@@ -467,14 +467,28 @@ def _submit_all(submissions: list) -> int:
 
 
 def _record_outcomes(outcomes: list) -> int:
-    """Records submission outcomes: every success in one commit, anything else one by one."""
+    """Records submission outcomes: every success in one commit, anything else one by one.
+
+    If a deposit of one envelope was moved meanwhile so that it cannot complete (a person parked it while
+    its payment was in flight), the batch is all or nothing, so the envelopes are recorded one by one: only
+    that envelope stays pending (and is logged for a person), as it would have alone."""
     succeeded, handled = [], 0
     for submission, outcome in outcomes:
         if outcome.kind == "applied" and outcome.record.get("successful"):
             succeeded.append((submission, outcome.record))
         else:
             handled += _record_outcome(submission, outcome)
-    return handled + _complete(succeeded)
+    try:
+        return handled + _complete(succeeded)
+    except InvalidTransition:
+        if len(succeeded) == 1:
+            raise
+    for pair in succeeded:
+        try:
+            handled += _complete([pair])
+        except InvalidTransition:
+            logger.exception("submission %s landed but its deposits cannot complete; it needs a person", pair[0].hash)
+    return handled
 
 
 def _record_outcome(submission: StellarSubmission, outcome: horizon.SubmitOutcome) -> int:

@@ -323,8 +323,8 @@ def change_status_many(
                     changes.append((transaction, from_status, previous_message,
                                     reasons_by_id.get(transaction.pk, reason)))
                 updates[tuple(sorted(written))].append(transaction)
-            for names, rows in updates.items():
-                Transaction.objects.using(using).write_checked_statuses(STATUS_WRITE_PERMIT, rows, names)
+            for written_fields, rows in updates.items():
+                Transaction.objects.using(using).write_checked_statuses(STATUS_WRITE_PERMIT, rows, written_fields)
             _record(using, changes, now)
     except BaseException:
         for transaction, values in zip(transactions, previous):

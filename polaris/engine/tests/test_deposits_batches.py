@@ -6,7 +6,7 @@ import pytest
 from stellar_sdk import Keypair
 
 from polaris.engine import deposits
-from polaris.engine.transitions import acting_as
+from polaris.engine.transitions import acting_as, change_status
 from polaris.models import (
     Asset,
     ChannelAccount,
@@ -15,6 +15,7 @@ from polaris.models import (
     StellarSubmission,
     Transaction,
 )
+from polaris.stellar.horizon import SubmitOutcome
 
 pytestmark = pytest.mark.django_db
 S = Transaction.STATUS
@@ -92,6 +93,21 @@ def test_envelopes_of_one_ledger_complete_in_one_commit_and_only_once(asset):
     assert not DepositPayment.objects.get(transaction=created).active
     assert list(QueuedDeposit.objects.values_list("transaction_id", flat=True)) == [created.pk]
     assert set(StellarSubmission.objects.values_list("state", flat=True)) == {StellarSubmission.STATE.succeeded}
+
+
+def test_a_deposit_parked_while_in_flight_holds_back_only_its_own_envelope(asset):
+    parked, other = (deposit(asset, S.pending_anchor, amount_in=Decimal("1")) for _ in range(2))
+    envelopes = [submission(), submission()]
+    for envelope, t in zip(envelopes, [parked, other]):
+        DepositPayment.objects.create(submission=envelope, transaction=t, op_index=0, op_count=1)
+    change_status(Transaction.objects.get(pk=parked.pk), S.error, actor="admin:alice")
+    applied = SubmitOutcome(kind="applied", record={"successful": True, "ledger": 9})
+
+    assert deposits._record_outcomes([(envelope, applied) for envelope in envelopes]) == 1
+
+    assert Transaction.objects.get(pk=other.pk).status == S.completed
+    assert Transaction.objects.get(pk=parked.pk).status == S.error
+    assert [StellarSubmission.objects.get(pk=e.pk).state for e in envelopes] == ["pending", "succeeded"]
 
 
 class _Signed:
