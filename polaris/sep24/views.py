@@ -197,17 +197,4 @@ def withdraw(request, token: SEP10Token):
     return _interactive_response(transaction, token, lang)
 
 
-@csrf_exempt
-@allow_methods("GET")
-@requires_sep10_token
-@handles_errors
-def transactions(request, token: SEP10Token):
-    return shared.list_transactions(request, token, PROTOCOL, KINDS)
-
-
-@csrf_exempt
-@allow_methods("GET")
-@requires_sep10_token
-@handles_errors
-def transaction(request, token: SEP10Token):
-    return shared.get_transaction(request, token, PROTOCOL)
+transactions, transaction = shared.transaction_views(PROTOCOL, KINDS)

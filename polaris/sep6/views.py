@@ -325,25 +325,16 @@ def withdraw_exchange(request, token: SEP10Token):
     return _exchange(request, token, "withdraw")
 
 
-@csrf_exempt
-@allow_methods("GET")
-@requires_sep10_token
-@handles_errors
-def transactions(request, token: SEP10Token):
-    account = string_param(request.GET, "account")
+def _check_account(params, token: SEP10Token) -> None:
+    """SEP-6's optional ``account`` on /transactions must be the token's own (G or M) account."""
+    account = string_param(params, "account")
     if account is not None:
         base = MuxedAccount.from_account(account).account_id if StrKey.is_valid_med25519_public_key(account) else account
         if base != token.account:
             raise BadRequest("'account' must be the authenticated account", status=403)
-    return shared.list_transactions(request, token, PROTOCOL, KINDS)
 
 
-@csrf_exempt
-@allow_methods("GET")
-@requires_sep10_token
-@handles_errors
-def transaction(request, token: SEP10Token):
-    return shared.get_transaction(request, token, PROTOCOL)
+transactions, transaction = shared.transaction_views(PROTOCOL, KINDS, check_list_params=_check_account)
 
 
 @csrf_exempt

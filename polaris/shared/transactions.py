@@ -11,10 +11,11 @@ from datetime import datetime
 from django.db.models import Q, QuerySet
 from django.http import JsonResponse
 from django.utils.dateparse import parse_datetime
+from django.views.decorators.csrf import csrf_exempt
 
 from polaris.models import Asset, Transaction
-from polaris.sep10.auth import SEP10Token
-from polaris.shared.http import BadRequest, NotFound, activate_language, string_param
+from polaris.sep10.auth import SEP10Token, requires_sep10_token
+from polaris.shared.http import BadRequest, NotFound, activate_language, allow_methods, handles_errors, string_param
 from polaris.shared.serializers import transaction_json
 
 
@@ -117,3 +118,28 @@ def get_transaction(request, token: SEP10Token, protocol: str) -> JsonResponse:
     activate_language(request.GET.get("lang"))
     transaction = find_transaction(request, token, protocol)
     return JsonResponse({"transaction": transaction_json(transaction, protocol=protocol)})
+
+
+def transaction_views(protocol: str, kinds: tuple[str, ...], check_list_params=None):
+    """The ``GET /transactions`` and ``GET /transaction`` views of one protocol.
+
+    ``check_list_params(params, token)``, when given, runs first on ``/transactions`` and may raise ``BadRequest``.
+    """
+
+    @csrf_exempt
+    @allow_methods("GET")
+    @requires_sep10_token
+    @handles_errors
+    def transactions(request, token: SEP10Token):
+        if check_list_params is not None:
+            check_list_params(request.GET, token)
+        return list_transactions(request, token, protocol, kinds)
+
+    @csrf_exempt
+    @allow_methods("GET")
+    @requires_sep10_token
+    @handles_errors
+    def transaction(request, token: SEP10Token):
+        return get_transaction(request, token, protocol)
+
+    return transactions, transaction
