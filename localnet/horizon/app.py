@@ -198,29 +198,21 @@ class Horizon:
 
         return render
 
+    def _transactions(self, request, field="cursor", **filters):
+        fetch = partial(self.network.transactions, include_failed=params.flag(request, "include_failed"), **filters)
+        return self._collection(request, fetch, resources.transaction, field=field)
+
     async def transactions(self, request):
-        fetch = partial(self.network.transactions, include_failed=params.flag(request, "include_failed"))
-        return await self._collection(request, fetch, resources.transaction)
+        return await self._transactions(request)
 
     async def account_transactions(self, request):
-        account = params.account_id(request.match_info["account_id"])
-        fetch = partial(
-            self.network.transactions, account=account, include_failed=params.flag(request, "include_failed")
-        )
-        return await self._collection(request, fetch, resources.transaction)
+        return await self._transactions(request, account=params.account_id(request.match_info["account_id"]))
 
     async def ledger_transactions(self, request):
-        seq = params.ledger_seq(request.match_info["ledger_id"])
-        fetch = partial(self.network.transactions, ledger=seq, include_failed=params.flag(request, "include_failed"))
-        return await self._collection(request, fetch, resources.transaction)
+        return await self._transactions(request, ledger=params.ledger_seq(request.match_info["ledger_id"]))
 
     async def claimable_balance_transactions(self, request):
-        fetch = partial(
-            self.network.transactions,
-            claimable_balance=request.match_info["id"],
-            include_failed=params.flag(request, "include_failed"),
-        )
-        return await self._collection(request, fetch, resources.transaction, field="id")
+        return await self._transactions(request, "id", claimable_balance=request.match_info["id"])
 
     def _operations(self, request, payments, **filters):
         fetch = partial(
