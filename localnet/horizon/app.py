@@ -327,13 +327,17 @@ class Horizon:
         except MalformedEnvelope as e:
             raise problems.tx_malformed(envelope) from e
 
-    async def submit(self, request):
-        """POST /transactions: waits for the ledger, like Horizon's synchronous submission."""
+    async def _accept(self, request):
+        """Reads the form's envelope, takes an armed fault and submits; returns (envelope, fault, outcome)."""
         envelope = await self._envelope(request)
         fault = self._take_fault()
         if fault == "reject_503":
             raise problems.service_unavailable()
-        outcome = self._submit_envelope(envelope)
+        return envelope, fault, self._submit_envelope(envelope)
+
+    async def submit(self, request):
+        """POST /transactions: waits for the ledger, like Horizon's synchronous submission."""
+        envelope, fault, outcome = await self._accept(request)
         if outcome.status == "ERROR":
             raise problems.tx_failed(envelope, outcome.result)
         result = await self._await_result(outcome.hash)
@@ -345,11 +349,7 @@ class Horizon:
 
     async def submit_async(self, request):
         """POST /transactions_async: answers as soon as the transaction is queued (or rejected)."""
-        envelope = await self._envelope(request)
-        fault = self._take_fault()
-        if fault == "reject_503":
-            raise problems.service_unavailable()
-        outcome = self._submit_envelope(envelope)
+        envelope, fault, outcome = await self._accept(request)
         if outcome.status == "ERROR":
             body = {"tx_status": "ERROR", "hash": outcome.hash, "error_result_xdr": outcome.result.result_xdr}
             return hal(body, 400)
