@@ -10,16 +10,16 @@ def _l(href: str, templated: bool = False) -> dict:
     return {"href": href, "templated": True} if templated else {"href": href}
 
 
+def _paged(base: str, *names: str) -> dict:
+    """Templated links to the paged collections ``base/<name>``, in the given order."""
+    return {name: _l(f"{base}/{name}{PAGE_T}", True) for name in names}
+
+
 def account(b: str, rec: dict) -> dict:
     a = f"{b}/accounts/{rec['account_id']}"
     links = {
         "self": _l(a),
-        "transactions": _l(a + "/transactions" + PAGE_T, True),
-        "operations": _l(a + "/operations" + PAGE_T, True),
-        "payments": _l(a + "/payments" + PAGE_T, True),
-        "effects": _l(a + "/effects" + PAGE_T, True),
-        "offers": _l(a + "/offers" + PAGE_T, True),
-        "trades": _l(a + "/trades" + PAGE_T, True),
+        **_paged(a, "transactions", "operations", "payments", "effects", "offers", "trades"),
         "data": _l(a + "/data/{key}", True),
     }
     return {"_links": links, **rec}
@@ -32,8 +32,7 @@ def transaction(b: str, rec: dict) -> dict:
         "self": _l(t),
         "account": _l(f"{b}/accounts/{rec['source_account']}"),
         "ledger": _l(f"{b}/ledgers/{rec['ledger']}"),
-        "operations": _l(t + "/operations" + PAGE_T, True),
-        "effects": _l(t + "/effects" + PAGE_T, True),
+        **_paged(t, "operations", "effects"),
         "precedes": _l(f"{b}/transactions?order=asc&cursor={pt}"),
         "succeeds": _l(f"{b}/transactions?order=desc&cursor={pt}"),
         "transaction": _l(t),
@@ -61,10 +60,7 @@ def ledger(b: str, rec: dict) -> dict:
     lg = f"{b}/ledgers/{rec['sequence']}"
     links = {
         "self": _l(lg),
-        "transactions": _l(lg + "/transactions" + PAGE_T, True),
-        "operations": _l(lg + "/operations" + PAGE_T, True),
-        "payments": _l(lg + "/payments" + PAGE_T, True),
-        "effects": _l(lg + "/effects" + PAGE_T, True),
+        **_paged(lg, "transactions", "operations", "payments", "effects"),
     }
     return {"_links": links, **rec}
 
@@ -73,8 +69,7 @@ def claimable_balance(b: str, rec: dict) -> dict:
     c = f"{b}/claimable_balances/{rec['id']}"
     links = {
         "self": _l(c),
-        "transactions": _l(c + "/transactions" + PAGE_T, True),
-        "operations": _l(c + "/operations" + PAGE_T, True),
+        **_paged(c, "transactions", "operations"),
     }
     return {"_links": links, **rec}
 
