@@ -29,6 +29,23 @@ class LocalnetProcess:
         """The standalone convention: the root seed is the SHA-256 of the passphrase."""
         return Keypair.from_raw_ed25519_seed(hashlib.sha256(self.passphrase.encode()).digest())
 
+    def create_accounts(self, keypairs, starting_balance: str = "1000") -> dict:
+        """Creates the accounts from the root account in one transaction; returns once it is in a ledger.
+
+        No time bounds: a fast-closing localnet's clock may run ahead of ours (and friendbot's maxTime = now
+        can fail as tx_too_late once a ledger closes in a later second).
+        """
+        from stellar_sdk import Server, TransactionBuilder
+
+        root = self.root_keypair
+        with Server(self.url) as server:
+            builder = TransactionBuilder(server.load_account(root.public_key), self.passphrase, base_fee=100)
+            for keypair in keypairs:
+                builder.append_create_account_op(keypair.public_key, starting_balance)
+            envelope = builder.add_time_bounds(0, 0).build()
+            envelope.sign(root)
+            return server.submit_transaction(envelope)
+
     def stop(self, timeout: float = 10.0) -> int:
         """SIGTERM, then SIGKILL if it does not exit in time; returns the exit code."""
         if self.process.poll() is None:

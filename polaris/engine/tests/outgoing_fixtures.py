@@ -85,7 +85,7 @@ class Chain:
 
     def fund(self) -> Keypair:
         keypair = Keypair.random()
-        self.submit(self.process.root_keypair, lambda b: b.append_create_account_op(keypair.public_key, "1000"))
+        self.process.create_accounts([keypair], "1000")
         return keypair
 
 
@@ -95,13 +95,7 @@ def chain():
     process = start_localnet(close_interval=0.25, faults=True)
     issuer, distribution, payer = Keypair.random(), Keypair.random(), Keypair.random()
     net = Chain(process.url, process.passphrase, process, issuer, distribution, payer)
-    root = process.root_keypair
-
-    def create(builder):
-        for keypair in (issuer, distribution, payer):
-            builder.append_create_account_op(keypair.public_key, "10000")
-
-    net.submit(root, create)
+    process.create_accounts((issuer, distribution, payer), "10000")
 
     def trust_and_issue(builder):
         for code in ("USD", "EUR"):

@@ -45,14 +45,10 @@ class Ledger:
         self.issuer = Keypair.random()
         self.distribution = Keypair.random()
         self.funder = Keypair.random()
-        for keypair in (self.issuer, self.distribution, self.funder):
-            self.friendbot(keypair.public_key)
+        net.create_accounts((self.issuer, self.distribution, self.funder), "10000")
         self.asset = StellarAsset(ASSET_CODE, self.issuer.public_key)
         self.add_trustlines([self.distribution])
         self.submit(self.issuer, lambda b: b.append_payment_op(self.distribution.public_key, self.asset, "100000000"))
-
-    def friendbot(self, account_id: str) -> None:
-        requests.get(f"{self.url}/friendbot", params={"addr": account_id}, timeout=30).raise_for_status()
 
     def sequence(self, account_id: str) -> int:
         return int(requests.get(f"{self.url}/accounts/{account_id}", timeout=10).json()["sequence"])

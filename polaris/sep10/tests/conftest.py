@@ -25,20 +25,11 @@ def horizon(localnet_process, settings):
 
 @pytest.fixture
 def fund(horizon):
-    """Creates a new account from localnet's root account.
-
-    Not through friendbot: localnet's friendbot builds with ``set_timeout(0)`` (maxTime = now), which
-    fails as tx_too_late once a ledger closes in a later second.
-    """
+    """Creates a new account (100 XLM) from localnet's root account, not through friendbot (see create_accounts)."""
 
     def make() -> Keypair:
         keypair = Keypair.random()
-        root = horizon.root_keypair
-        with Server(horizon.url) as server:
-            builder = TransactionBuilder(server.load_account(root.public_key), PASSPHRASE, base_fee=100)
-            envelope = builder.append_create_account_op(keypair.public_key, "100").set_timeout(60).build()
-            envelope.sign(root)
-            server.submit_transaction(envelope)
+        horizon.create_accounts([keypair], "100")
         return keypair
 
     return make
