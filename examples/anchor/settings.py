@@ -12,6 +12,8 @@ from urllib.parse import unquote, urlparse
 
 from django.core.exceptions import ImproperlyConfigured
 
+from polaris.sqlite import sqlite_database
+
 BASE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(os.environ.get("ANCHOR_VAR_DIR", BASE_DIR / "var"))
 
@@ -78,13 +80,7 @@ if os.environ.get("DATABASE_URL"):
     DATABASES = {"default": database_from_url(os.environ["DATABASE_URL"])}
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": str(VAR_DIR / "anchor.sqlite3"),
-            "OPTIONS": {"timeout": 20},
-        }
-    }
+    DATABASES = {"default": sqlite_database(VAR_DIR / "anchor.sqlite3")}
 
 # Local demo defaults for Polaris (the environment wins; see polaris/conf.py).
 POLARIS_LOCAL_MODE = True

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.wait import WebDriverWait
 
 from examples import wallet as w
@@ -75,9 +75,19 @@ class Person:
                     assert self.driver.switch_to.active_element == field, f"the label of {name} does not focus it"
                     field.clear()
                     field.send_keys(value)
-            forms[0].find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-            WebDriverWait(self.driver, 15).until(expected_conditions.staleness_of(forms[0]))
+            self._submit(forms[0])
         raise AssertionError("the interactive flow did not end after 10 forms")
+
+    def _submit(self, form) -> None:
+        """Clicks the form's button and waits for the next page to load. The old page is marked and the wait is
+        for a loaded document without the mark: Chromium 156's driver answers a query on a node of the old page
+        with an "unknown error" instead of a stale element, so Selenium's staleness_of cannot be relied on."""
+        self.driver.execute_script("document.documentElement.dataset.leaving = 'yes'")
+        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        next_page_loaded = "return document.readyState === 'complete' && !document.documentElement.dataset.leaving"
+        WebDriverWait(self.driver, 15, ignored_exceptions=[WebDriverException]).until(
+            lambda driver: driver.execute_script(next_page_loaded)
+        )
 
     def _label_of(self, field):
         """The field's visible <label for=...>: a person, and a screen reader, find the field by it."""

@@ -181,20 +181,26 @@ class _executing_lock:
 
 
 def park_interrupted() -> int:
-    """Parks payouts whose worker died after the mark: the call may or may not have happened."""
+    """Parks payouts whose worker died after the mark, or whose pass failed after it (this worker's own,
+    left over from an earlier pass: passes run one at a time): the call may or may not have happened."""
     parked = 0
-    for payout in Payout.objects.filter(state=Payout.STATE.started).exclude(claimed_by=WORKER_ID):
+    for payout in Payout.objects.filter(state=Payout.STATE.started):
         if connection.vendor == "postgresql":
+            # Our own session takes its own lock again, so a leftover of this worker counts as interrupted.
             with _executing_lock(payout.id) as owner_gone:
                 if owner_gone:
                     parked += _park_interrupted(payout)
-        elif _owner_gone(payout.claimed_by) or payout.started_at < timezone.now() - STALE_AFTER:
+        elif (
+            payout.claimed_by == WORKER_ID
+            or _owner_gone(payout.claimed_by)
+            or payout.started_at < timezone.now() - STALE_AFTER
+        ):
             parked += _park_interrupted(payout)
     return parked
 
 
 def _park_interrupted(payout: Payout) -> int:
-    error = f"the worker {payout.claimed_by} stopped during execute_outgoing_transaction (crash or kill)"
+    error = f"the worker {payout.claimed_by} stopped or failed during execute_outgoing_transaction"
     status_after = Transaction.objects.values_list("status", flat=True).get(id=payout.transaction_id)
     with db_transaction.atomic():
         updated = Payout.objects.filter(id=payout.id, state=Payout.STATE.started).update(

@@ -9,6 +9,8 @@ the same database through ``POLARIS_DB_NAME``.
 import os
 from pathlib import Path
 
+from polaris.sqlite import sqlite_database
+
 BASE_DIR = Path(__file__).resolve().parent
 SECRET_KEY = "polaris-tests-only-not-secret"
 DEBUG = False
@@ -54,13 +56,11 @@ if _backend == "postgres":
 elif _backend == "sqlite":
     _sqlite_dir = Path(os.environ.get("POLARIS_SQLITE_DIR", "/tmp"))
     DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": str(_sqlite_dir / f"{os.environ.get('POLARIS_DB_NAME', 'polaris')}.sqlite3"),
+        "default": sqlite_database(
+            _sqlite_dir / f"{os.environ.get('POLARIS_DB_NAME', 'polaris')}.sqlite3",
             # A file, not :memory:, so worker processes in end-to-end tests share it.
-            "TEST": {"NAME": str(_sqlite_dir / f"{_test_name}.sqlite3")},
-            "OPTIONS": {"timeout": 20},
-        }
+            TEST={"NAME": str(_sqlite_dir / f"{_test_name}.sqlite3")},
+        )
     }
 else:
     raise RuntimeError(f"POLARIS_TEST_DB must be sqlite or postgres, not {_backend!r}")

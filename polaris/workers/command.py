@@ -32,10 +32,12 @@ class WorkerCommand(BaseCommand):
             loop=options["loop"],
             interval=options["interval"],
             channels=self.channels,
+            recover=lambda: self.prepare(**options),
         )
 
     def prepare(self, **options) -> None:
-        """Runs once before the first pass: the place to resolve work a crash left unfinished."""
+        """Runs before the first pass and again after a pass that raised: the place to resolve work a crash
+        (or the failed pass) left unfinished."""
 
     def one_pass(self) -> int:
         raise NotImplementedError

@@ -9,7 +9,7 @@ import socket
 import pytest
 from django.utils import timezone
 
-from polaris.engine.payouts import execute_outgoing_transactions, poll_outgoing_transactions
+from polaris.engine.payouts import WORKER_ID, execute_outgoing_transactions, poll_outgoing_transactions
 from polaris.engine.tests.outgoing_fixtures import *  # noqa: F401,F403
 from polaris.engine.tests.outgoing_fixtures import bank_account, bank_payments, id_memo, wait_for, withdrawal
 from polaris.engine.watcher import catch_up, stored_cursor
@@ -90,6 +90,26 @@ def test_a_payout_that_raises_or_changes_nothing_is_parked_and_never_called_agai
     assert rails.calls == 1
     payout = Payout.objects.get(transaction=t)
     assert payout.state == Payout.STATE.parked and error in payout.error
+    t.refresh_from_db()
+    assert t.status == S.error and "review" in t.status_message
+
+
+def test_a_payout_this_worker_left_started_in_a_failed_pass_is_parked_and_never_called(paid):
+    """A looping worker whose pass raised after the mark (say, the database locked while recording the
+    outcome) keeps running: its next pass parks the payout, since the call may have happened."""
+    t = paid()
+    RaisingRails.calls = 0
+    Payout.objects.filter(transaction=t).update(
+        state=Payout.STATE.started, claimed_by=WORKER_ID, claimed_at=timezone.now(), started_at=timezone.now()
+    )
+    register_integrations(rails=RaisingRails())
+    try:
+        execute_outgoing_transactions()
+    finally:
+        reset_integrations()
+    assert RaisingRails.calls == 0
+    payout = Payout.objects.get(transaction=t)
+    assert payout.state == Payout.STATE.parked and "stopped or failed" in payout.error
     t.refresh_from_db()
     assert t.status == S.error and "review" in t.status_message
 

@@ -67,3 +67,41 @@ def test_notify_wakes_a_waiting_worker_long_before_its_interval():
     finally:
         stop.set()
         thread.join(timeout=5)
+
+
+def test_a_looping_worker_survives_a_failing_pass_recovers_and_backs_off():
+    stop = threading.Event()
+    events = []
+
+    def one_pass():
+        events.append(("pass", time.monotonic()))
+        if len(events) < 5:  # two failing passes, each followed by recover
+            raise RuntimeError("database is locked")
+        stop.set()
+        return 0
+
+    run_worker("flaky", one_pass, loop=True, interval=0.1, stop=stop, recover=lambda: events.append(("recover", 0)))
+    assert [kind for kind, _ in events] == ["pass", "recover", "pass", "recover", "pass"]
+    passes = [at for kind, at in events if kind == "pass"]
+    # Backoff doubles: 0.1 s after the first failure, 0.2 s after the second.
+    assert 0.1 <= passes[1] - passes[0] < 1.0 and 0.2 <= passes[2] - passes[1] < 1.5
+
+
+def test_without_loop_a_failing_pass_raises():
+    def one_pass():
+        raise RuntimeError("bank unreachable")
+
+    with pytest.raises(RuntimeError, match="bank unreachable"):
+        run_worker("once", one_pass, loop=False, interval=10, recover=lambda: pytest.fail("no retry without --loop"))
+
+
+def test_stop_during_the_backoff_ends_the_worker_at_once():
+    stop = threading.Event()
+
+    def one_pass():
+        stop.set()  # SIGTERM arrives while the pass fails
+        raise RuntimeError("boom")
+
+    started = time.monotonic()
+    run_worker("stopping", one_pass, loop=True, interval=20, stop=stop)
+    assert time.monotonic() - started < 5
