@@ -9,7 +9,9 @@ Invariant 2 -- ``execute_outgoing_transaction`` runs at most once per transactio
 - nothing ever moves ``started`` back: the outcome is ``done`` (the integration moved the transaction on)
   or ``parked`` (it raised, it returned without changing the status, or its worker died with the mark
   committed). A parked payout is never called again automatically; its transaction goes to ``error`` with
-  a ``status_message`` saying why (unless the integration had already moved it elsewhere), for a person.
+  a ``status_message`` saying why (unless the integration had already moved it elsewhere), for a person,
+  who may release it for exactly one more execution once the bank shows no payment for it
+  (``release_parked_payout``: the admin action and the ``release_parked_payout`` command).
 - ``claimed`` rows are safe to hand back (the call never began): rows whose worker is gone, or whose lease
   expired, go back to ``queued``; the owner's ``claimed -> started`` update then no longer matches.
 
@@ -18,8 +20,8 @@ on the payout from before the mark until the outcome is committed, so a lock any
 its holder's connection (process) is gone. Elsewhere (SQLite, one host): the owner's pid no longer runs, or
 the mark is older than ``STALE_AFTER``.
 
-The transaction id is the idempotency key: AnchorRails passes it to the bank, so even a person re-running a
-parked payout cannot pay twice at a bank that honours it.
+The transaction id is the idempotency key: AnchorRails passes it to the bank, so even a person releasing a
+parked payout by mistake cannot make it pay twice at a bank that honours it.
 
 ``poll_outgoing_transactions`` hands ``pending_external`` withdrawals and sends to the integration and moves
 the returned ones to ``completed``; completing is idempotent (a completed transaction stays completed).
@@ -38,7 +40,7 @@ from django.utils import timezone
 
 from polaris.engine.transitions import acting_as, change_status
 from polaris.integrations import RailsIntegration, registered_rails
-from polaris.models import Payout, Transaction
+from polaris.models import Payout, PayoutRelease, Transaction
 from polaris.workers.wakeup import notify
 
 logger = logging.getLogger("polaris.engine.payouts")
@@ -242,6 +244,69 @@ def _owner_gone(worker_id: str) -> bool:
     except PermissionError:
         return False
     return False
+
+
+# ---- release ---------------------------------------------------------------------------------------------------
+
+
+class PayoutReleaseRefused(Exception):
+    """A parked payout was not released; the message says why. Nothing was written."""
+
+
+def release_parked_payout(transaction_id, *, operator: str, bank_did_not_pay: bool) -> Transaction:
+    """Sends the parked payout of ``transaction_id`` back to the queue for one more execution; returns the
+    transaction, back in the status that awaits payout.
+
+    A payout is parked when nobody knows whether the bank paid: the integration raised, returned without
+    changing the status, or its worker died after the "started" mark. Only a person who checked that the
+    bank has no payment for this transaction can say it is safe to call ``execute_outgoing_transaction``
+    again, so ``bank_did_not_pay`` must be true. The transaction id stays the bank's idempotency key: even
+    a wrong release cannot pay twice at a bank that honours it (AnchorRails' sandbox bank returns the first
+    payment).
+
+    In one database transaction, with the payout and transaction rows locked (so that two operators
+    releasing at once release it once): the parked attempt is kept as a ``PayoutRelease`` by ``operator``,
+    the payout goes ``parked -> queued`` with its attempt fields cleared, and the transaction goes
+    ``error -> pending_anchor`` (``pending_receiver`` for a send) through ``change_status`` with
+    ``operator`` as the actor. A waiting executor is woken on commit.
+
+    Raises ``PayoutReleaseRefused`` when the bank's payment is not ruled out, when there is no parked
+    payout for the transaction, or when the transaction is no longer in ``error`` (someone handled it).
+    """
+    if not operator:
+        raise PayoutReleaseRefused(f"transaction {transaction_id}: say who releases the payout")
+    if not bank_did_not_pay:
+        raise PayoutReleaseRefused(
+            f"transaction {transaction_id}: first confirm that the bank has no payment for this transaction"
+        )
+    with db_transaction.atomic():
+        # Payout row first, then the transaction row: the order the executor locks them in.
+        payout = Payout.objects.select_for_update().filter(transaction_id=transaction_id).first()
+        if payout is None:
+            raise PayoutReleaseRefused(f"transaction {transaction_id} has no payout")
+        if payout.state != Payout.STATE.parked:
+            raise PayoutReleaseRefused(f"the payout of {transaction_id} is {payout.state}, not parked")
+        transaction = Transaction.objects.select_for_update().get(id=transaction_id)
+        if transaction.status != S.error:
+            raise PayoutReleaseRefused(
+                f"transaction {transaction_id} is {transaction.status}, not error: it was handled since its "
+                "payout was parked"
+            )
+        PayoutRelease.objects.create(
+            payout=payout, released_by=operator, parked_error=payout.error, parked_worker=payout.claimed_by,
+            parked_started_at=payout.started_at, parked_at=payout.finished_at,
+        )  # fmt: skip
+        Payout.objects.filter(id=payout.id).update(
+            state=Payout.STATE.queued, claimed_by="", claimed_at=None, started_at=None, finished_at=None,
+            status_after="", error="",
+        )  # fmt: skip
+        change_status(
+            transaction, AWAITING_PAYOUT[transaction.kind], actor=operator, status_message="",
+            reason="payout released for one more execution: the bank has no payment for this transaction",
+        )  # fmt: skip
+        notify(PAYOUT_CHANNEL)
+    logger.warning("payout of %s released for one more execution by %s", transaction_id, operator)
+    return transaction
 
 
 # ---- poll ------------------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from polaris.models.auth import UsedChallenge
 from polaris.models.history import AppendOnlyError, TransactionStatusChange
 from polaris.models.inbox import ReceivedPayment, StreamCursor
 from polaris.models.outbox import Callback
-from polaris.models.payouts import Payout
+from polaris.models.payouts import Payout, PayoutRelease
 from polaris.models.quotes import DeliveryMethod, ExchangePair, OffChainAsset, Quote
 from polaris.models.submissions import ChannelAccount, DepositPayment, QueuedDeposit, StellarSubmission
 from polaris.models.transactions import StatusChangeRefused, Transaction
@@ -20,6 +20,7 @@ __all__ = [
     "ExchangePair",
     "OffChainAsset",
     "Payout",
+    "PayoutRelease",
     "QueuedDeposit",
     "Quote",
     "ReceivedPayment",

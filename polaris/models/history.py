@@ -1,4 +1,4 @@
-"""The append-only record of every transaction status change."""
+"""The append-only record of every transaction status change, and the base of every append-only record."""
 
 from django.db import models
 from django.utils import timezone
@@ -8,15 +8,36 @@ class AppendOnlyError(Exception):
     """History rows are never updated or deleted."""
 
 
+def _refuse(model) -> None:
+    raise AppendOnlyError(f"{model._meta.verbose_name_plural} are append-only")
+
+
 class AppendOnlyQuerySet(models.QuerySet):
     def update(self, **kwargs):
-        raise AppendOnlyError("transaction status history is append-only")
+        _refuse(self.model)
 
     def delete(self):
-        raise AppendOnlyError("transaction status history is append-only")
+        _refuse(self.model)
 
 
-class TransactionStatusChange(models.Model):
+class AppendOnly(models.Model):
+    """An audit record: rows are added, never updated or deleted (not even through a QuerySet)."""
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            _refuse(type(self))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        _refuse(type(self))
+
+
+class TransactionStatusChange(AppendOnly):
     """One status change: from which status (``None`` at creation) to which, when, by whom, and why.
 
     ``actor`` names the worker or integration that made the change (for example
@@ -33,19 +54,9 @@ class TransactionStatusChange(models.Model):
     actor = models.CharField(max_length=200)
     reason = models.TextField(blank=True, default="")
 
-    objects = AppendOnlyQuerySet.as_manager()
-
     class Meta:
         app_label = "polaris"
         indexes = [models.Index(fields=["transaction", "at"], name="polaris_status_change_tx_at")]
 
     def __str__(self) -> str:
         return f"{self.transaction_id}: {self.from_status} -> {self.to_status} by {self.actor}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise AppendOnlyError("transaction status history is append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError("transaction status history is append-only")

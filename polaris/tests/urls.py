@@ -1,3 +1,4 @@
+from django.contrib import admin
 from django.urls import include, path
 
-urlpatterns = [path("", include("polaris.urls"))]
+urlpatterns = [path("admin/", admin.site.urls), path("", include("polaris.urls"))]

@@ -23,7 +23,9 @@ from stellar_sdk.memo import HashMemo, IdMemo, TextMemo
 
 from examples.sandbox_bank.testing import BankProcess
 from localnet.testing import start as start_localnet
-from polaris.integrations import register_integrations, reset_integrations
+from polaris.engine.payouts import AWAITING_PAYOUT, execute_outgoing_transactions, queue_payout
+from polaris.engine.transitions import change_status
+from polaris.integrations import RailsIntegration, register_integrations, registered_rails, reset_integrations
 from polaris.models import Asset, Transaction
 
 REPO = Path(__file__).resolve().parents[3]
@@ -123,13 +125,22 @@ def horizon(chain, settings):
     return chain
 
 
-@pytest.fixture
-def usd(horizon) -> Asset:
-    chain = horizon
+def usd_asset(issuer: str, distribution_seed: str) -> Asset:
     return Asset.objects.create(
-        code="USD", issuer=chain.issuer.public_key, distribution_seed=chain.distribution.secret,
+        code="USD", issuer=issuer, distribution_seed=distribution_seed,
         significant_decimals=2, withdrawal_enabled=True, sep24_enabled=True,
     )  # fmt: skip
+
+
+@pytest.fixture
+def usd(horizon) -> Asset:
+    return usd_asset(horizon.issuer.public_key, horizon.distribution.secret)
+
+
+@pytest.fixture
+def offline_usd() -> Asset:
+    """USD on accounts no network knows: for tests that never touch Stellar."""
+    return usd_asset(Keypair.random().public_key, Keypair.random().secret)
 
 
 @pytest.fixture
@@ -186,10 +197,37 @@ def id_memo(transaction: Transaction) -> IdMemo:
     return IdMemo(int(transaction.memo))
 
 
+def received_withdrawal(asset: Asset, **fields) -> Transaction:
+    """A withdrawal (or send) as the watcher leaves it once paid, without a network: awaiting payout, queued."""
+    transaction = withdrawal(asset, **fields)
+    change_status(transaction, AWAITING_PAYOUT[transaction.kind], actor="test", reason="paid on Stellar")
+    queue_payout(transaction)
+    return transaction
+
+
+class RaisingRails(RailsIntegration):
+    calls = 0
+
+    def execute_outgoing_transaction(self, transaction, *args, **kwargs):
+        RaisingRails.calls += 1
+        raise ConnectionError("bank unreachable")
+
+
+def park_queued_payouts(rails: RailsIntegration | None = None) -> int:
+    """Executes the queued payouts with ``rails`` (default: raising before the bank) so that the engine parks
+    them; the rails registered before are registered again afterwards."""
+    registered = registered_rails()
+    register_integrations(rails=rails or RaisingRails())
+    try:
+        return execute_outgoing_transactions()
+    finally:
+        register_integrations(rails=registered)
+
+
 __all__ = [
     "Chain", "HashMemo", "IdMemo", "MANAGE", "TextMemo", "anchor_rails", "bank", "bank_account",
-    "bank_payments", "chain", "horizon", "id_memo", "new_memo_id", "usd", "withdrawal", "Worker",
-    "wait_for",
+    "bank_payments", "chain", "horizon", "id_memo", "new_memo_id", "offline_usd", "usd", "withdrawal",
+    "Worker", "wait_for",
 ]  # fmt: skip
 
 
@@ -204,6 +242,21 @@ def wait_for(condition, timeout: float = 15.0, interval: float = 0.05):
     raise AssertionError(f"timed out after {timeout}s waiting for {getattr(condition, '__name__', condition)}")
 
 
+def manage_env(*, horizon_url: str = "", bank_url: str = "", **env: str) -> dict:
+    """The environment of a ``manage.py`` subprocess on this test's database (``env`` added last)."""
+    database = connection.settings_dict["NAME"]
+    db_name = Path(database).stem if connection.vendor == "sqlite" else database
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "polaris.engine.tests.anchor_settings",
+        "POLARIS_DB_NAME": db_name,
+        "POLARIS_SQLITE_DIR": str(Path(database).parent) if connection.vendor == "sqlite" else "",
+        "HORIZON_URI": horizon_url,
+        "SANDBOX_BANK_URL": bank_url,
+        **env,
+    }
+
+
 class Worker:
     """A real ``python examples/anchor/manage.py NAME`` subprocess on this test's database."""
 
@@ -211,17 +264,7 @@ class Worker:
                  env: dict | None = None):
         self.name = name
         self.log_path = log_dir / f"{name}-{time.monotonic_ns()}.log"
-        database = connection.settings_dict["NAME"]
-        db_name = Path(database).stem if connection.vendor == "sqlite" else database
-        full_env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "polaris.engine.tests.anchor_settings",
-            "POLARIS_DB_NAME": db_name,
-            "POLARIS_SQLITE_DIR": str(Path(database).parent) if connection.vendor == "sqlite" else "",
-            "HORIZON_URI": horizon_url,
-            "SANDBOX_BANK_URL": bank_url,
-            **(env or {}),
-        }
+        full_env = manage_env(horizon_url=horizon_url, bank_url=bank_url, **(env or {}))
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
                 [sys.executable, MANAGE, name, *args], cwd=REPO, env=full_env, stdout=log, stderr=subprocess.STDOUT

@@ -1,9 +1,7 @@
 """change_status_many: a batch of status changes validated, written and recorded in one database transaction."""
 
-import threading
-
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.db import transaction as db_transaction
 from django.test.utils import CaptureQueriesContext
 from stellar_sdk import Keypair
@@ -17,6 +15,7 @@ from polaris.engine.transitions import (
     status_changes_recorded,
 )
 from polaris.models import Asset, Callback, StatusChangeRefused, Transaction, TransactionStatusChange
+from polaris.tests.concurrency import contend_with_a_lock_holder
 
 pytestmark = pytest.mark.django_db
 S = Transaction.STATUS
@@ -213,35 +212,12 @@ def test_the_locking_read_waits_for_a_concurrent_change_and_then_refuses(asset):
     if connection.vendor != "postgresql":
         pytest.skip("row locks: the PostgreSQL run covers it")
     batch = deposits(asset, 3)
-    locked, release, outcome = threading.Event(), threading.Event(), {}
 
     def other_process():
-        try:
-            with db_transaction.atomic():
-                row = Transaction.objects.select_for_update().get(pk=batch[2].pk)
-                locked.set()
-                release.wait(10)
-                change_status(row, S.error, actor="admin:alice")
-        finally:
-            connections.close_all()
+        change_status(Transaction.objects.get(pk=batch[2].pk), S.error, actor="admin:alice")
 
-    def batch_writer():
-        try:
-            change_status_many(batch, S.completed, actor="process_pending_deposits")
-        except InvalidTransition as error:
-            outcome["error"] = error
-        finally:
-            connections.close_all()
-
-    holder = threading.Thread(target=other_process)
-    holder.start()
-    assert locked.wait(10)
-    writer = threading.Thread(target=batch_writer)
-    writer.start()
-    writer.join(0.5)
-    assert writer.is_alive()  # blocked on the lock, not reading a stale status
-    release.set()
-    holder.join(10)
-    writer.join(10)
-    assert outcome["error"].from_status == S.error
+    error = contend_with_a_lock_holder(
+        other_process, lambda: change_status_many(batch, S.completed, actor="process_pending_deposits")
+    )
+    assert isinstance(error, InvalidTransition) and error.from_status == S.error
     assert statuses(batch) == [S.pending_anchor, S.pending_anchor, S.error]
