@@ -231,7 +231,7 @@ def pay_queued_deposits(options: Options) -> int:
         except (CustodyError, NotImplementedError) as error:
             logger.error("deposit %s: no distribution account: %s", deposit.pk, error)
     for distribution_account, deposits in by_distribution.items():
-        with _distribution_lock(distribution_account) as locked:
+        with _session_lock(f"polaris deposits {distribution_account}") as locked:
             if locked:
                 handled += _pay_from(distribution_account, deposits, options)
     return handled
@@ -427,15 +427,15 @@ def _channels_for(asset: Asset, distribution_account: str, wanted: int, options:
 
 
 @contextmanager
-def _distribution_lock(distribution_account: str):
-    """On PostgreSQL, one instance at a time builds and submits for a distribution account (a session
-    advisory lock, not held by the others, who skip it this pass). Elsewhere a single instance is assumed.
-    The unique indexes of rule (b) hold either way; the lock only avoids wasted envelopes."""
+def _session_lock(name: str):
+    """On PostgreSQL, one instance at a time does the work called ``name`` (a session advisory lock, not
+    held by the others, who skip it this pass; released by the database if the holder dies). Elsewhere a
+    single instance is assumed. Building and submitting for a distribution account takes it: the unique
+    indexes of rule (b) hold either way, the lock only avoids wasted envelopes."""
     if connection.vendor != "postgresql":
         yield True
         return
-    key = int.from_bytes(hashlib.sha256(f"polaris deposits {distribution_account}".encode()).digest()[:8],
-                         "big", signed=True)
+    key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
         locked = cursor.fetchone()[0]
