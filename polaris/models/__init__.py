@@ -7,7 +7,13 @@ from polaris.models.inbox import ReceivedPayment, StreamCursor
 from polaris.models.outbox import Callback
 from polaris.models.payouts import Payout
 from polaris.models.quotes import DeliveryMethod, ExchangePair, OffChainAsset, Quote
-from polaris.models.submissions import ChannelAccount, DepositPayment, QueuedDeposit, StellarSubmission
+from polaris.models.submissions import (
+    ChannelAccount,
+    DepositPayment,
+    PendingAfterDeposit,
+    QueuedDeposit,
+    StellarSubmission,
+)
 from polaris.models.transactions import StatusChangeRefused, Transaction
 
 __all__ = [
@@ -20,6 +26,7 @@ __all__ = [
     "ExchangePair",
     "OffChainAsset",
     "Payout",
+    "PendingAfterDeposit",
     "QueuedDeposit",
     "Quote",
     "ReceivedPayment",
