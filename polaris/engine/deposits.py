@@ -83,8 +83,9 @@ RETRYABLE_TX_CODES = {"tx_bad_seq", "tx_insufficient_fee", "tx_too_late", "txbad
 FEE_BUMP_LIMIT = 16  # tx_insufficient_fee raises the bid up to 16x what fee_stats suggests
 DELETE_CALLED_EVERY = 0.1  # seconds: the rows of after_deposit calls made are deleted at least this often
 
-# Test-only crash points: ``POLARIS_DEPOSITS_FAILPOINT=after_commit|after_submit`` makes the process
-# SIGKILL itself there, so tests can prove recovery from exactly those instants.
+# Test-only crash points: ``POLARIS_DEPOSITS_FAILPOINT=after_commit|after_submit|after_complete`` makes the
+# process SIGKILL itself there (after_complete: once deposits' completion is committed, before after_deposit),
+# so tests can prove recovery from exactly those instants.
 FAILPOINT_ENV = "POLARIS_DEPOSITS_FAILPOINT"
 
 
@@ -567,6 +568,8 @@ def _complete(succeeded: list) -> int:
         _move_many([payment.transaction for payment in created], S.pending_trust,
                    reasons_by_id={payment.transaction_id: f"account created in {hash_of[payment.transaction_id]}; "
                                                           "waiting for its trustline" for payment in created})
+    if paid:
+        _failpoint("after_complete")
     per_submission = Counter(payment.submission_id for payment in payments)
     for submission, _record in won.values():
         if submission.purpose == StellarSubmission.PURPOSE.channels:

@@ -1,5 +1,6 @@
 """A DepositIntegration for the after_deposit tests: one line per call in a file, so calls can be counted
-across worker processes too.
+across worker processes too. Worker subprocesses register it when ``AFTER_DEPOSIT_LOG`` names the file (see
+``faulty_rails_app``).
 """
 
 from pathlib import Path
@@ -9,6 +10,8 @@ from django.db import connection
 
 from polaris.integrations import DepositIntegration
 from polaris.models import Transaction
+
+LOG_ENV = "AFTER_DEPOSIT_LOG"
 
 
 class Call(NamedTuple):
