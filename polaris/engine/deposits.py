@@ -26,11 +26,12 @@ integration's ``after_deposit`` for the deposits completed (start-up does this t
 
 ``after_deposit`` is called at least once per completed deposit, never before its completion is committed:
 the commit that completes deposits also writes one ``PendingAfterDeposit`` row for each (one insert per
-batch), and the calls are made from those rows after the pass's payments, never while envelopes are being
-recorded. A row is deleted once its call returned or raised (logged, not retried: the deposit stays
-completed, as in Polaris). A worker dying before the call leaves the row for the next pass or start-up; dying
-after the call and before the row's delete makes that call once more: at least once, not exactly once. The
-calls run on the worker's thread between passes, so a slow ``after_deposit`` delays the next pass's payments.
+batch; none when the registered integration keeps the base ``after_deposit``, which does nothing), and the
+calls are made from those rows after the pass's payments, never while envelopes are being recorded. A row
+is deleted once its call returned or raised (logged, not retried: the deposit stays completed, as in
+Polaris). A worker dying before the call leaves the row for the next pass or start-up; dying after the call
+and before the row's delete makes that call once more: at least once, not exactly once. The calls run on
+the worker's thread between passes, so a slow ``after_deposit`` delays the next pass's payments.
 """
 
 import hashlib
@@ -52,7 +53,13 @@ from stellar_sdk.exceptions import BaseRequestError
 
 from polaris.conf import settings
 from polaris.engine.transitions import InvalidTransition, acting_as, change_status_many
-from polaris.integrations import CustodyError, registered_custody, registered_deposit, registered_rails
+from polaris.integrations import (
+    CustodyError,
+    DepositIntegration,
+    registered_custody,
+    registered_deposit,
+    registered_rails,
+)
 from polaris.models import (
     Asset,
     ChannelAccount,
@@ -556,8 +563,9 @@ def _complete(succeeded: list) -> int:
             for pk in {payment.submission_id for payment in paid if payment.claimable_balance}
         }
         QueuedDeposit.objects.filter(transaction__in=[payment.transaction_id for payment in paid]).delete()
-        PendingAfterDeposit.objects.bulk_create([PendingAfterDeposit(transaction_id=payment.transaction_id)
-                                                 for payment in paid])
+        if _after_deposit_implemented():
+            PendingAfterDeposit.objects.bulk_create([PendingAfterDeposit(transaction_id=payment.transaction_id)
+                                                     for payment in paid])
         _move_many([payment.transaction for payment in paid], S.completed,
                    fields_by_id={payment.transaction_id: {"stellar_transaction_id": hash_of[payment.transaction_id],
                                                           "claimable_balance_id": _balance_id(payment, balance_ids)}
@@ -645,6 +653,12 @@ def call_after_deposit(batch: int = 100) -> int:
                     deleted_up_to, deleted_at = called, time.monotonic()
             settled += len(ids)
         return settled
+
+
+def _after_deposit_implemented() -> bool:
+    """Whether the registered integration has an after_deposit of its own. The base one does nothing, so
+    without one no call is owed, and an anchor without it pays nothing for it (no rows, no reads)."""
+    return type(registered_deposit()).after_deposit is not DepositIntegration.after_deposit
 
 
 def _after_deposit(pk, deposit: Transaction | None) -> None:

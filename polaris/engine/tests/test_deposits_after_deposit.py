@@ -101,6 +101,7 @@ def test_a_call_a_crash_left_owed_is_made_by_the_next_start_up_or_pass(anchor, l
     run_passes()  # completed with the default (no-op) after_deposit
     deposit.refresh_from_db()
     assert deposit.status == S.completed
+    assert not PendingAfterDeposit.objects.exists()  # no call owed to the default
     # What a worker killed right after the completion commit leaves: the row, and no call.
     PendingAfterDeposit.objects.create(transaction=deposit)
     register_integrations(deposit=RecordingDeposit(log))
