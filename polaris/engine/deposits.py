@@ -21,7 +21,17 @@ A pass: resolve pending submissions (all of them on start-up, before anything el
 for funds to ``poll_pending_deposits`` and queue the returned ones in ``pending_anchor``; check each
 queued deposit's destination (one Horizon load per distinct account); batch those without a memo of their
 own up to 100 operations per envelope and give each memo deposit its own; build every envelope on its own
-channel account, commit them all, submit them in parallel, and record each outcome.
+channel account, commit them all, submit them in parallel, and record each outcome; finally call the
+integration's ``after_deposit`` for the deposits completed (start-up does this too, for what a crash left).
+
+``after_deposit`` is called at least once per completed deposit, never before its completion is committed:
+the commit that completes deposits also writes one ``PendingAfterDeposit`` row for each (one insert per
+batch; none when the registered integration keeps the base ``after_deposit``, which does nothing), and the
+calls are made from those rows after the pass's payments, never while envelopes are being recorded. A row
+is deleted once its call returned or raised (logged, not retried: the deposit stays completed, as in
+Polaris). A worker dying before the call leaves the row for the next pass or start-up; dying after the call
+and before the row's delete makes that call once more: at least once, not exactly once. The calls run on
+the worker's thread between passes, so a slow ``after_deposit`` delays the next pass's payments.
 """
 
 import hashlib
@@ -43,11 +53,18 @@ from stellar_sdk.exceptions import BaseRequestError
 
 from polaris.conf import settings
 from polaris.engine.transitions import InvalidTransition, acting_as, change_status_many
-from polaris.integrations import CustodyError, registered_custody, registered_rails
+from polaris.integrations import (
+    CustodyError,
+    DepositIntegration,
+    registered_custody,
+    registered_deposit,
+    registered_rails,
+)
 from polaris.models import (
     Asset,
     ChannelAccount,
     DepositPayment,
+    PendingAfterDeposit,
     QueuedDeposit,
     StellarSubmission,
     Transaction,
@@ -71,9 +88,11 @@ PAYABLE = (S.pending_anchor, S.pending_trust)
 RETRYABLE_TX_CODES = {"tx_bad_seq", "tx_insufficient_fee", "tx_too_late", "txbad_seq", "txinsufficient_fee",
                       "txtoo_late"}
 FEE_BUMP_LIMIT = 16  # tx_insufficient_fee raises the bid up to 16x what fee_stats suggests
+DELETE_CALLED_EVERY = 0.1  # seconds: the rows of after_deposit calls made are deleted at least this often
 
-# Test-only crash points: ``POLARIS_DEPOSITS_FAILPOINT=after_commit|after_submit`` makes the process
-# SIGKILL itself there, so tests can prove recovery from exactly those instants.
+# Test-only crash points: ``POLARIS_DEPOSITS_FAILPOINT=after_commit|after_submit|after_complete`` makes the
+# process SIGKILL itself there (after_complete: once deposits' completion is committed, before after_deposit),
+# so tests can prove recovery from exactly those instants.
 FAILPOINT_ENV = "POLARIS_DEPOSITS_FAILPOINT"
 
 
@@ -88,8 +107,9 @@ _fee_bump = {"factor": 1}
 
 
 def prepare(options: Options = Options()) -> int:
-    """Start-up: resolve every unresolved envelope before anything new is built."""
-    return resolve_submissions(min_age=0)
+    """Start-up: resolve every unresolved envelope before anything new is built, and make the after_deposit
+    calls a crash left owed."""
+    return resolve_submissions(min_age=0) + call_after_deposit()
 
 
 def process_pending_deposits(options: Options = Options()) -> int:
@@ -97,6 +117,7 @@ def process_pending_deposits(options: Options = Options()) -> int:
     handled = resolve_submissions(min_age=options.resolve_after)
     handled += receive_funded_deposits()
     handled += pay_queued_deposits(options)
+    handled += call_after_deposit()
     return handled
 
 
@@ -231,7 +252,7 @@ def pay_queued_deposits(options: Options) -> int:
         except (CustodyError, NotImplementedError) as error:
             logger.error("deposit %s: no distribution account: %s", deposit.pk, error)
     for distribution_account, deposits in by_distribution.items():
-        with _distribution_lock(distribution_account) as locked:
+        with _session_lock(f"polaris deposits {distribution_account}") as locked:
             if locked:
                 handled += _pay_from(distribution_account, deposits, options)
     return handled
@@ -427,15 +448,15 @@ def _channels_for(asset: Asset, distribution_account: str, wanted: int, options:
 
 
 @contextmanager
-def _distribution_lock(distribution_account: str):
-    """On PostgreSQL, one instance at a time builds and submits for a distribution account (a session
-    advisory lock, not held by the others, who skip it this pass). Elsewhere a single instance is assumed.
-    The unique indexes of rule (b) hold either way; the lock only avoids wasted envelopes."""
+def _session_lock(name: str):
+    """On PostgreSQL, one instance at a time does the work called ``name`` (a session advisory lock, not
+    held by the others, who skip it this pass; released by the database if the holder dies). Elsewhere a
+    single instance is assumed. Building and submitting for a distribution account takes it: the unique
+    indexes of rule (b) hold either way, the lock only avoids wasted envelopes."""
     if connection.vendor != "postgresql":
         yield True
         return
-    key = int.from_bytes(hashlib.sha256(f"polaris deposits {distribution_account}".encode()).digest()[:8],
-                         "big", signed=True)
+    key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
         locked = cursor.fetchone()[0]
@@ -542,6 +563,9 @@ def _complete(succeeded: list) -> int:
             for pk in {payment.submission_id for payment in paid if payment.claimable_balance}
         }
         QueuedDeposit.objects.filter(transaction__in=[payment.transaction_id for payment in paid]).delete()
+        if _after_deposit_implemented():
+            PendingAfterDeposit.objects.bulk_create([PendingAfterDeposit(transaction_id=payment.transaction_id)
+                                                     for payment in paid])
         _move_many([payment.transaction for payment in paid], S.completed,
                    fields_by_id={payment.transaction_id: {"stellar_transaction_id": hash_of[payment.transaction_id],
                                                           "claimable_balance_id": _balance_id(payment, balance_ids)}
@@ -552,6 +576,8 @@ def _complete(succeeded: list) -> int:
         _move_many([payment.transaction for payment in created], S.pending_trust,
                    reasons_by_id={payment.transaction_id: f"account created in {hash_of[payment.transaction_id]}; "
                                                           "waiting for its trustline" for payment in created})
+    if paid:
+        _failpoint("after_complete")
     per_submission = Counter(payment.submission_id for payment in payments)
     for submission, _record in won.values():
         if submission.purpose == StellarSubmission.PURPOSE.channels:
@@ -599,6 +625,53 @@ def _release(submission: StellarSubmission, state: str, codes: dict, ledger: int
     logger.info("submission %s %s (%s)", submission.hash, state, codes or "not in any ledger")
     retry_now = state == STATE.expired or tx_code in RETRYABLE_TX_CODES or (tx_code in ("tx_failed", "txfailed") and parked)
     return (len(payments) or 1) if retry_now else parked
+
+
+# ---- (6) the integration's after_deposit -------------------------------------------------------------
+
+
+def call_after_deposit(batch: int = 100) -> int:
+    """Calls ``after_deposit`` for every owed ``PendingAfterDeposit`` row, oldest first; returns how many rows
+    it settled.
+
+    Each call gets the deposit as the database holds it now. The rows of the calls made are deleted in one
+    statement per batch, or sooner, every ``DELETE_CALLED_EVERY`` seconds, when the calls are slow: a delete
+    per call would hold up the next pass by a commit per deposit, and a crash still repeats only the calls
+    made since the last delete. On PostgreSQL one instance makes the calls at a time (two would call twice
+    for the same row); the others skip them this pass."""
+    with _session_lock("polaris after_deposit") as locked:
+        if not locked:
+            return 0
+        settled = 0
+        while ids := list(PendingAfterDeposit.objects.order_by("created_at").values_list("pk", flat=True)[:batch]):
+            deposits = Transaction.objects.select_related("asset").in_bulk(ids)
+            deleted_up_to, deleted_at = 0, time.monotonic()
+            for called, pk in enumerate(ids, start=1):
+                _after_deposit(pk, deposits.get(pk))
+                if called == len(ids) or time.monotonic() - deleted_at >= DELETE_CALLED_EVERY:
+                    PendingAfterDeposit.objects.filter(pk__in=ids[deleted_up_to:called]).delete()
+                    deleted_up_to, deleted_at = called, time.monotonic()
+            settled += len(ids)
+        return settled
+
+
+def _after_deposit_implemented() -> bool:
+    """Whether the registered integration has an after_deposit of its own. The base one does nothing, so
+    without one no call is owed, and an anchor without it pays nothing for it (no rows, no reads)."""
+    return type(registered_deposit()).after_deposit is not DepositIntegration.after_deposit
+
+
+def _after_deposit(pk, deposit: Transaction | None) -> None:
+    """One call; what it raises is logged and dropped, so one failing deposit cannot stall the others."""
+    if deposit is None or deposit.status != S.completed:
+        logger.warning("deposit %s is %s, not completed; after_deposit not called", pk,
+                       deposit.status if deposit else "gone")
+        return
+    try:
+        with acting_as(f"{ACTOR}:after_deposit"):
+            registered_deposit().after_deposit(deposit)
+    except Exception:
+        logger.exception("after_deposit raised for deposit %s; not called again (the deposit stays completed)", pk)
 
 
 # ---- (0) resolving by hash ---------------------------------------------------------------------------

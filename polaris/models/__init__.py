@@ -7,7 +7,13 @@ from polaris.models.inbox import ReceivedPayment, StreamCursor
 from polaris.models.outbox import Callback
 from polaris.models.payouts import Payout, PayoutRelease
 from polaris.models.quotes import DeliveryMethod, ExchangePair, OffChainAsset, Quote
-from polaris.models.submissions import ChannelAccount, DepositPayment, QueuedDeposit, StellarSubmission
+from polaris.models.submissions import (
+    ChannelAccount,
+    DepositPayment,
+    PendingAfterDeposit,
+    QueuedDeposit,
+    StellarSubmission,
+)
 from polaris.models.transactions import StatusChangeRefused, Transaction
 
 __all__ = [
@@ -21,6 +27,7 @@ __all__ = [
     "OffChainAsset",
     "Payout",
     "PayoutRelease",
+    "PendingAfterDeposit",
     "QueuedDeposit",
     "Quote",
     "ReceivedPayment",

@@ -10,6 +10,7 @@ The engine's exactly-once rule for deposits rests on three tables:
   cannot both commit it. A row stops being active only when its envelope can no longer be applied.
 * ``QueuedDeposit``: the deposits handed to the engine for payment (their funds arrived). ``pending_anchor``
   alone does not mean "pay it": integrations use that status for their own processing too.
+* ``PendingAfterDeposit``: completed deposits whose ``DepositIntegration.after_deposit`` call is still owed.
 
 ``ChannelAccount`` holds the accounts used as transaction sources so that envelopes can be submitted in
 parallel (each source account has one sequence number); the distribution account is each operation's source.
@@ -147,6 +148,23 @@ class QueuedDeposit(models.Model):
         "polaris.Transaction", on_delete=models.CASCADE, primary_key=True, related_name="deposit_queue"
     )
     queued_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        app_label = "polaris"
+
+
+class PendingAfterDeposit(models.Model):
+    """A completed deposit whose ``DepositIntegration.after_deposit`` is still to be called.
+
+    Written in the database transaction that completes the deposit, so the call is owed exactly when the
+    completion is committed, and a worker that dies before calling leaves the row for the next one. Deleted
+    once the call returned or raised.
+    """
+
+    transaction = models.OneToOneField(
+        "polaris.Transaction", on_delete=models.CASCADE, primary_key=True, related_name="pending_after_deposit"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         app_label = "polaris"

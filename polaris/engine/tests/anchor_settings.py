@@ -1,5 +1,5 @@
-"""Settings for worker subprocesses started by the outgoing-engine tests: the test database plus the demo
-anchor's app (which registers the seed's AnchorRails) and the fault-injecting rails used by the kill tests.
+"""Settings for worker subprocesses started by the engine tests: the test database plus the demo
+anchor's app (which registers the seed's AnchorRails) and the test integrations the kill tests ask for.
 
 The subprocess finds the test database through POLARIS_DB_NAME (see polaris/tests/settings.py).
 """
