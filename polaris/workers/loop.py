@@ -58,7 +58,7 @@ def run_worker(
                 failures += 1
                 backoff = min(interval * 2 ** (failures - 1), MAX_BACKOFF)
                 logger.exception("%s: pass failed (%d in a row); retrying in %.1f s", name, failures, backoff)
-                close_all_connections()
+                connections.close_all()  # the connection may be mid-transaction or broken: start afresh
                 if stop.wait(backoff):
                     break
                 continue
@@ -78,12 +78,6 @@ def run_worker(
         for signum, handler in previous_handlers.items():
             signal.signal(signum, handler)
         logger.info("%s stopped", name)
-
-
-def close_all_connections() -> None:
-    """After a failed pass the connection may be mid-transaction or broken: the next pass opens a new one."""
-    for connection in connections.all(initialized_only=True):
-        connection.close()
 
 
 def _stop_on_signals(stop: threading.Event, name: str) -> dict:

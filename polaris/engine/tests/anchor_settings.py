@@ -7,7 +7,7 @@ The subprocess finds the test database through POLARIS_DB_NAME (see polaris/test
 from polaris.tests.settings import *  # noqa: F401,F403
 from polaris.tests.settings import INSTALLED_APPS
 
-INSTALLED_APPS = [*INSTALLED_APPS, "examples.anchor.apps.AnchorConfig", "polaris.engine.tests.faulty_rails_app.FaultyRailsConfig"]
+INSTALLED_APPS = [*INSTALLED_APPS, "examples.anchor.apps.AnchorConfig", "polaris.engine.tests.integrations_app.IntegrationsTestConfig"]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -1,6 +1,6 @@
 """A DepositIntegration for the after_deposit tests: one line per call in a file, so calls can be counted
 across worker processes too. Worker subprocesses register it when ``AFTER_DEPOSIT_LOG`` names the file (see
-``faulty_rails_app``).
+``integrations_app``).
 """
 
 from pathlib import Path

@@ -6,7 +6,7 @@ import os
 from django.apps import AppConfig
 
 
-class FaultyRailsConfig(AppConfig):
+class IntegrationsTestConfig(AppConfig):
     name = "polaris.engine.tests"
     label = "polaris_engine_tests"
 
